@@ -1,0 +1,371 @@
+"""NodeDriver: the contract every provider driver fulfils, and the generic parts of it.
+
+A driver subclass sets ``name``, ``type``, ``connectionCls``, its state map and
+``features``, and implements the contract methods its API supports. Methods it does not
+implement raise ``NotSupportedError`` (a ``NotImplementedError``) naming the driver and the
+method, and ``supports()`` answers the same question without raising.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
+
+from cloudkit.connection import Connection, Timeout
+from cloudkit.errors import (
+    ActionNotAllowedError,
+    ConfigurationError,
+    NotFoundError,
+    NotSupportedError,
+    ValidationError,
+    WaitTimeoutError,
+)
+from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudkit._deploy import ProbeResult
+    from cloudkit.deployment import Deployment
+
+__all__ = ["ACTIONS", "DEFAULT_NODE_ACTIONS", "NodeDriver", "Support", "object_id"]
+
+log = logging.getLogger("cloudkit.driver")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The node actions whose availability depends on the node's state.
+ACTIONS = ("reboot_node", "start_node", "stop_node", "destroy_node")
+
+#: A sensible default table of which actions each state allows; drivers refine it.
+DEFAULT_NODE_ACTIONS: dict[NodeState, frozenset[str]] = {
+    NodeState.RUNNING: frozenset({"reboot_node", "stop_node", "destroy_node"}),
+    NodeState.STOPPED: frozenset({"start_node", "destroy_node"}),
+    NodeState.PENDING: frozenset({"destroy_node"}),
+    NodeState.STARTING: frozenset({"destroy_node"}),
+    NodeState.REBOOTING: frozenset({"destroy_node"}),
+    NodeState.STOPPING: frozenset({"destroy_node"}),
+    NodeState.ERROR: frozenset({"destroy_node", "reboot_node", "start_node", "stop_node"}),
+    NodeState.UNKNOWN: frozenset(ACTIONS),
+    NodeState.TERMINATED: frozenset(),
+}
+
+
+def _unsupported(fn: F) -> F:
+    """Mark a base-class method as 'not implemented unless a driver overrides it'."""
+    fn.__dict__["_cloudkit_unsupported"] = True  # marker read by supports()
+    return fn
+
+
+def object_id(value: Any, kind: str) -> str:
+    """The id of a model object, or the id/slug string (or int) given in its place."""
+    if isinstance(value, (Node, NodeSize, NodeImage, NodeLocation)):
+        return value.id
+    if isinstance(value, KeyPair):
+        return value.id or value.name
+    if isinstance(value, bool) or value is None:
+        raise ValidationError(f"{kind} is required (a {kind} object or its id)")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValidationError(f"{kind} must be a {kind} object or an id string, not {type(value).__name__}")
+
+
+class Support(NamedTuple):
+    """The answer of ``driver.supports(...)``; truthy when supported."""
+
+    supported: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.supported
+
+
+@dataclass
+class _Waiting:
+    node: Node
+    last_state: str = "not seen yet"
+    done: bool = False
+    ips: list[str] | None = None
+
+
+class NodeDriver:
+    """Base class of every compute driver (libcloud's ``NodeDriver`` contract)."""
+
+    #: Human-readable provider name, e.g. "DigitalOcean".
+    name: ClassVar[str] = "Base"
+    #: The Provider value (registry name), e.g. "digitalocean".
+    type: ClassVar[str] = ""
+    website: ClassVar[str] = ""
+    connectionCls: ClassVar[builtins.type[Connection]] = Connection
+    #: How ``create_node`` can give access to a new node, e.g. {"create_node": ["ssh_key", "password"]}:
+    #: "ssh_key" (accepts NodeAuthSSHKey), "password" (accepts NodeAuthPassword),
+    #: "generates_password" (the provider makes one; it is in node.extra["password"]).
+    features: ClassVar[dict[str, list[str]]] = {"create_node": []}
+    #: Provider status → NodeState.
+    NODE_STATE_MAP: ClassVar[dict[str, NodeState]] = {}
+    #: NodeState → actions allowed in it (see ``node_actions``).
+    NODE_ACTIONS: ClassVar[dict[NodeState, frozenset[str]]] = DEFAULT_NODE_ACTIONS
+    #: Capability → reason, for things the provider's API cannot do at all.
+    UNSUPPORTED: ClassVar[dict[str, str]] = {}
+
+    connection: Connection
+
+    def __init__(
+        self,
+        key: str,
+        secret: str | None = None,
+        secure: bool = True,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        retry_budget: float | None = None,
+        verify: bool | str = True,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:
+            names = ", ".join(sorted(kwargs))
+            raise ConfigurationError(f"{type(self).__name__} got unknown keyword arguments: {names}")
+        self.key = key
+        self.secret = secret
+        self.connection = self.connectionCls(
+            key, secret, secure, host, port, base_url=base_url, timeout=timeout,
+            max_retries=max_retries, retry_budget=retry_budget, verify=verify, driver_name=self.name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.connection.base_url}>"
+
+    # -- capability questions ---------------------------------------------------------------
+
+    def supports(self, capability: str) -> Support:
+        """Whether this driver can do ``capability`` (a method name, ``ex_`` extras included),
+        with the reason when it cannot."""
+        reason = self.UNSUPPORTED.get(capability)
+        if reason:
+            return Support(False, reason)
+        attr = getattr(type(self), capability, None)
+        if attr is None or not callable(attr):
+            return Support(False, f"the {self.name} driver has no {capability}")
+        if getattr(attr, "_cloudkit_unsupported", False):
+            return Support(False, f"the {self.name} driver does not implement {capability}")
+        return Support(True)
+
+    def node_actions(self, node: Node) -> frozenset[str]:
+        """The actions that make sense for ``node`` in its current state."""
+        allowed = self.NODE_ACTIONS.get(node.state, frozenset())
+        return frozenset(a for a in allowed if self.supports(a))
+
+    def _check_action(self, node: Node | str, action: str, ex_force: bool = False) -> None:
+        """Raise ActionNotAllowedError (before any request) when ``node``'s state forbids it."""
+        if ex_force or not isinstance(node, Node):
+            return
+        allowed = self.node_actions(node)
+        if action not in allowed:
+            raise ActionNotAllowedError(action, node.id, node.state.value, allowed)
+
+    def _not_supported(self, method: str) -> NotSupportedError:
+        return NotSupportedError(self.name, method, self.UNSUPPORTED.get(method))
+
+    # -- the contract -----------------------------------------------------------------------
+
+    @_unsupported
+    def list_nodes(self, tag: str | None = None) -> list[Node]:
+        """Every node on the account (only those carrying ``tag`` when given)."""
+        raise self._not_supported("list_nodes")
+
+    def get_node(self, node_id: str) -> Node:
+        """One node by id (default: found in ``list_nodes``); NotFoundError when absent."""
+        node_id = object_id(node_id, "node")
+        for node in self.list_nodes():
+            if node.id == node_id:
+                return node
+        raise NotFoundError(f"node {node_id} not found", 404, driver=self.name)
+
+    @_unsupported
+    def create_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
+                    location: NodeLocation | str | None = None, auth: Any = None,
+                    **kwargs: Any) -> Node:
+        """Create a node and return it (usually still pending)."""
+        raise self._not_supported("create_node")
+
+    @_unsupported
+    def reboot_node(self, node: Node, ex_force: bool = False) -> bool:
+        """Reboot a node."""
+        raise self._not_supported("reboot_node")
+
+    @_unsupported
+    def start_node(self, node: Node, ex_force: bool = False) -> bool:
+        """Power a stopped node on."""
+        raise self._not_supported("start_node")
+
+    @_unsupported
+    def stop_node(self, node: Node, ex_force: bool = False) -> bool:
+        """Shut a running node down."""
+        raise self._not_supported("stop_node")
+
+    @_unsupported
+    def destroy_node(self, node: Node, ex_force: bool = False) -> bool:
+        """Destroy a node (its data is gone)."""
+        raise self._not_supported("destroy_node")
+
+    @_unsupported
+    def list_sizes(self, location: NodeLocation | str | None = None) -> list[NodeSize]:
+        """Machine types (only those offered in ``location`` when given)."""
+        raise self._not_supported("list_sizes")
+
+    @_unsupported
+    def list_images(self, location: NodeLocation | str | None = None) -> list[NodeImage]:
+        """Images a node can be created from."""
+        raise self._not_supported("list_images")
+
+    @_unsupported
+    def list_locations(self) -> list[NodeLocation]:
+        """Regions / data centres."""
+        raise self._not_supported("list_locations")
+
+    @_unsupported
+    def list_key_pairs(self) -> list[KeyPair]:
+        """SSH keys stored on the account."""
+        raise self._not_supported("list_key_pairs")
+
+    def get_key_pair(self, name: str) -> KeyPair:
+        """One stored key by name (or id); NotFoundError when absent."""
+        for pair in self.list_key_pairs():
+            if name in (pair.name, pair.id):
+                return pair
+        raise NotFoundError(f"key pair {name!r} not found", 404, driver=self.name)
+
+    @_unsupported
+    def import_key_pair_from_string(self, name: str, key_material: str) -> KeyPair:
+        """Store a public key (OpenSSH line) under ``name``."""
+        raise self._not_supported("import_key_pair_from_string")
+
+    def import_key_pair_from_file(self, name: str, key_file_path: str) -> KeyPair:
+        """Store the public key read from ``key_file_path`` (``~`` expanded)."""
+        path = os.path.expanduser(key_file_path)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                material = fh.read()
+        except OSError as exc:
+            raise ValidationError(f"cannot read public key file {path}: {exc.strerror}") from None
+        return self.import_key_pair_from_string(name, material.strip())
+
+    def create_key_pair(self, name: str) -> KeyPair:
+        """Generate a key pair locally, store its public half, return it with the private
+        half in ``private_key`` (the only time it is available)."""
+        if not self.supports("import_key_pair_from_string"):
+            raise self._not_supported("create_key_pair")
+        from cloudkit.sshkeys import generate_key_pair
+
+        private, public = generate_key_pair("ed25519", comment=name)
+        pair = self.import_key_pair_from_string(name, public)
+        pair.private_key = private
+        return pair
+
+    @_unsupported
+    def delete_key_pair(self, key_pair: KeyPair) -> bool:
+        """Remove a stored key."""
+        raise self._not_supported("delete_key_pair")
+
+    @_unsupported
+    def verify_credentials(self) -> bool:
+        """One cheap authenticated call: True for good credentials; InvalidCredsError or
+        ForbiddenError for bad or under-scoped ones; other errors as themselves."""
+        raise self._not_supported("verify_credentials")
+
+    # -- generic behaviour ------------------------------------------------------------------
+
+    def wait_until_running(
+        self,
+        nodes: Sequence[Node],
+        wait_period: float = 3.0,
+        timeout: float = 600.0,
+        ssh_interface: str = "public_ips",
+        force_ipv4: bool = True,
+        ex_list_nodes_kwargs: dict[str, Any] | None = None,
+    ) -> list[tuple[Node, list[str]]]:
+        """Wait until every node is RUNNING and has an address on ``ssh_interface``.
+
+        Polls only the nodes concerned (``get_node``), starting fast and backing off to
+        ``wait_period`` seconds. Returns ``[(node, addresses), ...]`` in input order.
+        Raises ``WaitTimeoutError`` naming the nodes, the unmet condition and their last
+        states when ``timeout`` passes, or at once when a node fails (error/terminated).
+        """
+        if ssh_interface not in ("public_ips", "private_ips"):
+            raise ValidationError("ssh_interface must be 'public_ips' or 'private_ips'")
+        waiting = [_Waiting(node) for node in nodes]
+        deadline = time.monotonic() + timeout
+        delay = min(0.25, wait_period)
+        while True:
+            for item in waiting:
+                if item.done:
+                    continue
+                try:
+                    fresh = self.get_node(item.node.id)
+                except NotFoundError:
+                    item.last_state = "not found (yet)"
+                    continue
+                item.node = fresh
+                item.last_state = fresh.state.value
+                ips = _addresses(fresh, ssh_interface, force_ipv4)
+                if fresh.state == NodeState.RUNNING and ips:
+                    item.done, item.ips = True, ips
+                elif fresh.state in (NodeState.ERROR, NodeState.TERMINATED):
+                    raise self._wait_error(waiting, f"node {fresh.id} entered state {fresh.state.value}")
+            if all(item.done for item in waiting):
+                return [(item.node, item.ips or []) for item in waiting]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pending = [i for i in waiting if not i.done]
+                unmet = ("state running" if any(i.last_state != "running" for i in pending)
+                         else f"an address on {ssh_interface}")
+                raise self._wait_error(waiting, f"{unmet} not reached within {timeout:g}s")
+            time.sleep(min(delay, remaining))
+            delay = min(wait_period, delay * 1.6)
+
+    def _wait_error(self, waiting: Iterable[_Waiting], condition: str) -> WaitTimeoutError:
+        items = list(waiting)
+        pending = [i for i in items if not i.done] or items
+        states = {i.node.id: i.last_state for i in items}
+        names = ", ".join(f"{i.node.name} ({i.node.id}, last state {i.last_state})" for i in pending)
+        return WaitTimeoutError(f"waiting for {names}: {condition}", nodes=[i.node for i in items],
+                                condition=condition, last_states=states)
+
+    def deploy_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
+                    location: NodeLocation | str | None, deploy: Deployment,
+                    **kwargs: Any) -> Node:
+        """Create a node, wait until it runs and answers SSH, run ``deploy`` on it.
+
+        See ``cloudkit._deploy.deploy_node`` for every keyword argument.
+        """
+        from cloudkit import _deploy
+
+        return _deploy.deploy_node(self, name, size, image, location, deploy, **kwargs)
+
+    def probe_node(self, node: Node, **kwargs: Any) -> ProbeResult:
+        """Is SSH on ``node`` reachable and does the key work? Never raises for a down host."""
+        from cloudkit import _deploy
+
+        return _deploy.probe_node(self, node, **kwargs)
+
+    # -- helpers for subclasses -------------------------------------------------------------
+
+    def _state(self, status: Any) -> NodeState:
+        """Map a provider status to a NodeState (UNKNOWN when unmapped)."""
+        if isinstance(status, str):
+            return self.NODE_STATE_MAP.get(status, NodeState.UNKNOWN)
+        return NodeState.UNKNOWN
+
+
+def _addresses(node: Node, ssh_interface: str, force_ipv4: bool) -> list[str]:
+    ips = list(getattr(node, ssh_interface) or [])
+    if force_ipv4:
+        ips = [ip for ip in ips if ":" not in ip]
+    return ips

@@ -1,0 +1,239 @@
+"""The uniform model: nodes, sizes, images, locations, key pairs and their states.
+
+Every ``id`` is a ``str`` whatever type the provider uses. ``extra`` holds provider
+fields that have no uniform home. Reprs never show passwords, private keys or tokens.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudkit.driver import NodeDriver
+
+__all__ = [
+    "KeyPair",
+    "Node",
+    "NodeAuthPassword",
+    "NodeAuthSSHKey",
+    "NodeImage",
+    "NodeLocation",
+    "NodeSize",
+    "NodeState",
+]
+
+
+class NodeState(StrEnum):
+    """A node's state; the values match Apache libcloud's."""
+
+    RUNNING = "running"
+    STARTING = "starting"
+    REBOOTING = "rebooting"
+    TERMINATED = "terminated"
+    PENDING = "pending"
+    UNKNOWN = "unknown"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    SUSPENDED = "suspended"
+    ERROR = "error"
+    PAUSED = "paused"
+    RECONFIGURING = "reconfiguring"
+    MIGRATING = "migrating"
+    NORMAL = "normal"
+    UPDATING = "updating"
+
+
+def _sid(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _driver_name(driver: Any) -> str:
+    return getattr(driver, "name", None) or type(driver).__name__ if driver is not None else "-"
+
+
+@dataclass(eq=False, repr=False)
+class NodeSize:
+    """A machine type. ``ram`` MB, ``disk`` GB, ``bandwidth`` GB/month transfer (or None),
+    ``price`` hourly USD (or None)."""
+
+    id: str
+    name: str
+    ram: int
+    disk: int
+    bandwidth: float | None
+    price: float | None
+    driver: NodeDriver | None = None
+    vcpus: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.id = _sid(self.id)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NodeSize) and (self.id, self.driver) == (other.id, other.driver)
+
+    def __hash__(self) -> int:
+        return hash(("size", self.id))
+
+    def __repr__(self) -> str:
+        return (f"<NodeSize id={self.id!r} name={self.name!r} ram={self.ram} disk={self.disk} "
+                f"vcpus={self.vcpus} price={self.price} driver={_driver_name(self.driver)}>")
+
+
+@dataclass(eq=False, repr=False)
+class NodeImage:
+    """An operating system image (public distribution, application or private)."""
+
+    id: str
+    name: str
+    driver: NodeDriver | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.id = _sid(self.id)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NodeImage) and (self.id, self.driver) == (other.id, other.driver)
+
+    def __hash__(self) -> int:
+        return hash(("image", self.id))
+
+    def __repr__(self) -> str:
+        return f"<NodeImage id={self.id!r} name={self.name!r} driver={_driver_name(self.driver)}>"
+
+
+@dataclass(eq=False, repr=False)
+class NodeLocation:
+    """A region or data centre. ``country`` is an ISO code or name where derivable."""
+
+    id: str
+    name: str
+    country: str | None
+    driver: NodeDriver | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.id = _sid(self.id)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NodeLocation) and (self.id, self.driver) == (other.id, other.driver)
+
+    def __hash__(self) -> int:
+        return hash(("location", self.id))
+
+    def __repr__(self) -> str:
+        return (f"<NodeLocation id={self.id!r} name={self.name!r} country={self.country!r} "
+                f"driver={_driver_name(self.driver)}>")
+
+
+@dataclass(eq=False, repr=False)
+class Node:
+    """A server. ``extra`` may hold a generated root password once (never shown in repr)."""
+
+    id: str
+    name: str
+    state: NodeState
+    public_ips: list[str]
+    private_ips: list[str]
+    driver: NodeDriver | None = None
+    size: NodeSize | None = None
+    image: NodeImage | None = None
+    created_at: _dt.datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.id = _sid(self.id)
+        self.state = NodeState(self.state)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Node) and (self.id, self.driver) == (other.id, other.driver)
+
+    def __hash__(self) -> int:
+        return hash(("node", self.id))
+
+    def __repr__(self) -> str:
+        return (f"<Node id={self.id!r} name={self.name!r} state={self.state.value} "
+                f"public_ips={self.public_ips} private_ips={self.private_ips} "
+                f"provider={_driver_name(self.driver)}>")
+
+    def _need_driver(self) -> NodeDriver:
+        if self.driver is None:
+            from cloudkit.errors import ConfigurationError
+
+            raise ConfigurationError(f"node {self.id} is not bound to a driver")
+        return self.driver
+
+    def reboot(self) -> bool:
+        """Reboot this node through its driver."""
+        return self._need_driver().reboot_node(self)
+
+    def destroy(self) -> bool:
+        """Destroy this node through its driver."""
+        return self._need_driver().destroy_node(self)
+
+    def start(self) -> bool:
+        """Start (power on) this node through its driver."""
+        return self._need_driver().start_node(self)
+
+    def stop(self) -> bool:
+        """Stop (shut down) this node through its driver."""
+        return self._need_driver().stop_node(self)
+
+
+@dataclass(eq=False, repr=False)
+class KeyPair:
+    """An SSH key pair known to the provider. ``private_key`` is set only by
+    ``create_key_pair`` (returned once, never shown in repr)."""
+
+    name: str
+    public_key: str
+    fingerprint: str | None
+    driver: NodeDriver | None = None
+    private_key: str | None = None
+    id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.id is not None:
+            self.id = _sid(self.id)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KeyPair) and (self.id, self.name, self.driver) == (
+            other.id, other.name, other.driver)
+
+    def __hash__(self) -> int:
+        return hash(("keypair", self.id, self.name))
+
+    def __repr__(self) -> str:
+        secret = " private_key=<hidden>" if self.private_key else ""
+        return (f"<KeyPair id={self.id!r} name={self.name!r} fingerprint={self.fingerprint!r}"
+                f"{secret} driver={_driver_name(self.driver)}>")
+
+
+@dataclass(eq=False, repr=False)
+class NodeAuthSSHKey:
+    """Log in to a new node with this public key (``ssh-ed25519 AAAA... comment``)."""
+
+    pubkey: str
+
+    def __repr__(self) -> str:
+        kind = self.pubkey.split(" ", 1)[0] if self.pubkey else "?"
+        return f"<NodeAuthSSHKey {kind}>"
+
+
+@dataclass(eq=False, repr=False)
+class NodeAuthPassword:
+    """Log in to a new node with this root password. ``generated`` is True when cloudkit made it."""
+
+    password: str
+    generated: bool = False
+
+    def __repr__(self) -> str:
+        return f"<NodeAuthPassword password=<hidden> generated={self.generated}>"
+
+    def __str__(self) -> str:
+        return "<hidden>"

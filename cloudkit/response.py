@@ -1,0 +1,216 @@
+"""Responses: parse a body (JSON or XML) and map error statuses to cloudkit exceptions.
+
+A driver subclasses ``JsonResponse`` or ``XmlResponse`` and overrides ``parse_error`` to
+pull the provider's message (and error code) out of its error bodies. Everything else,
+status to exception, malformed bodies, excerpts, is shared here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+from xml.etree.ElementTree import Element, ParseError
+
+from cloudkit.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidCredsError,
+    MalformedResponseError,
+    NotFoundError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+
+__all__ = ["STATUS_ERRORS", "JsonResponse", "RawResponse", "Response", "XmlResponse", "parse_retry_after"]
+
+#: HTTP status → exception class; statuses not listed fall back by class (4xx/5xx).
+STATUS_ERRORS: dict[int, type[ProviderError]] = {
+    400: ValidationError,
+    401: InvalidCredsError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class Response:
+    """A parsed HTTP answer. ``object`` is the parsed body, ``body`` the raw bytes."""
+
+    #: Content types that this response class accepts for a successful body.
+    accepted_types: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, status: int, headers: dict[str, str] | Any, body: bytes, *,
+                 driver_name: str | None = None, method: str = "GET", url: str = "") -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.driver_name = driver_name
+        self.method = method
+        self.url = url
+        self.object: Any = None
+        if not self.success():
+            raise self.to_exception()
+        self.object = self.parse_body()
+
+    # -- hooks a driver may override ------------------------------------------------------
+
+    def success(self) -> bool:
+        """True for 2xx (and 3xx that requests did not follow)."""
+        return 200 <= self.status < 400
+
+    def parse_body(self) -> Any:
+        """Parse a successful body; raise ``MalformedResponseError`` if it does not parse."""
+        return self.body
+
+    def parse_error(self) -> tuple[str, str | None]:
+        """Return (message, error code) from an error body. Override per provider."""
+        return (self._fallback_message(), None)
+
+    def retry_after(self) -> float | None:
+        """Seconds the provider asked us to wait (Retry-After, or a rate-limit reset header)."""
+        seconds = parse_retry_after(self.header("retry-after"))
+        if seconds is not None:
+            return seconds
+        reset = self.header("ratelimit-reset") or self.header("x-ratelimit-reset")
+        if reset:
+            try:
+                value = float(reset)
+            except ValueError:
+                return None
+            # Epoch seconds (DigitalOcean) or a delta (Linode sends epoch too); tell them apart.
+            return max(0.0, value - time.time()) if value > 1e9 else max(0.0, value)
+        return None
+
+    # -- shared machinery -----------------------------------------------------------------
+
+    def header(self, name: str) -> str | None:
+        """A header value, case-insensitively."""
+        value = self.headers.get(name)
+        if value is None and not hasattr(self.headers, "lower_items"):
+            lname = name.lower()
+            for key, val in self.headers.items():
+                if key.lower() == lname:
+                    return str(val)
+        return None if value is None else str(value)
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("content-type") or "").split(";", 1)[0].strip().lower()
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def _fallback_message(self) -> str:
+        if self.content_type in ("text/html", "application/xhtml+xml"):
+            return f"HTTP {self.status} with an HTML page instead of an API error body"
+        text = " ".join(self.text().split())
+        return text[:200] if text else f"HTTP {self.status}"
+
+    def malformed(self, reason: str) -> MalformedResponseError:
+        """Build the error for a body that is not what the API promises."""
+        return MalformedResponseError(
+            f"{reason} ({self.method} {self._path()})", self.status, body=self.body,
+            driver=self.driver_name, headers=dict(self.headers))
+
+    def _path(self) -> str:
+        # Only the path: query strings may carry API keys.
+        url = self.url.split("?", 1)[0]
+        if "://" in url:
+            url = "/" + url.split("://", 1)[1].partition("/")[2]
+        return url
+
+    def to_exception(self) -> ProviderError:
+        """The cloudkit exception for this (error) status and body."""
+        try:
+            message, code = self.parse_error()
+        except Exception:
+            message, code = self._fallback_message(), None
+        cls = STATUS_ERRORS.get(self.status)
+        if cls is None:
+            cls = ServerError if self.status >= 500 else ProviderError
+        kwargs: dict[str, Any] = {"code": code, "body": self.body, "driver": self.driver_name,
+                                  "headers": dict(self.headers)}
+        if cls is RateLimitError:
+            return RateLimitError(message, self.status, retry_after=self.retry_after(), **kwargs)
+        return cls(message, self.status, **kwargs)
+
+
+class RawResponse(Response):
+    """Keeps the body as bytes (for binary or plain-text endpoints)."""
+
+
+class JsonResponse(Response):
+    """A JSON API answer. Empty successful bodies (204) parse to None."""
+
+    accepted_types = ("application/json",)
+
+    def parse_body(self) -> Any:
+        if not self.body.strip():
+            return None
+        if self.content_type in ("text/html", "application/xhtml+xml"):
+            raise self.malformed("expected JSON, got an HTML page")
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise self.malformed(f"body is not valid JSON: {exc}") from None
+
+    def json_error_body(self) -> Any:
+        """The error body parsed as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.body) if self.body.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+class XmlResponse(Response):
+    """An XML API answer, parsed with defusedxml: DTDs, entity expansion and external
+    entities are refused with ``MalformedResponseError``."""
+
+    accepted_types = ("application/xml", "text/xml")
+
+    def parse_body(self) -> Element | None:
+        if not self.body.strip():
+            return None
+        return self.parse_xml(self.body)
+
+    def parse_xml(self, data: bytes) -> Element:
+        from defusedxml import DefusedXmlException
+        from defusedxml.ElementTree import fromstring
+
+        try:
+            root: Element = fromstring(data, forbid_dtd=True, forbid_entities=True,
+                                       forbid_external=True)
+        except DefusedXmlException as exc:
+            raise self.malformed(f"XML refused for safety: {type(exc).__name__}") from None
+        except (ParseError, ValueError) as exc:
+            raise self.malformed(f"body is not valid XML: {exc}") from None
+        return root
+
+    def xml_error_body(self) -> Element | None:
+        """The error body parsed as XML, or None when it does not parse safely."""
+        try:
+            return self.parse_xml(self.body) if self.body.strip() else None
+        except MalformedResponseError:
+            return None
