@@ -41,7 +41,7 @@ from cloudkit.errors import (
     ServerError,
     TLSError,
 )
-from cloudkit.redact import redact_url
+from cloudkit.redact import protect_third_party_loggers, redact_url
 from cloudkit.response import JsonResponse, Response
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -249,6 +249,7 @@ class Connection:
                     import requests
                     from requests.adapters import HTTPAdapter
 
+                    protect_third_party_loggers(self.secret_params | _DEFAULT_SECRET_PARAMS)
                     session = requests.Session()
                     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size, max_retries=0)
                     session.mount("https://", adapter)

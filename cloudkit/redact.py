@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "SECRET_HEADERS", "SECRET_PARAMS", "redact_headers", "redact_text", "redact_url"]
+__all__ = ["REDACTED", "RedactingFilter", "protect_third_party_loggers", "SECRET_HEADERS", "SECRET_PARAMS", "redact_headers", "redact_text", "redact_url"]
 
 REDACTED = "<redacted>"
 
@@ -54,3 +55,47 @@ _BEARER = re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 def redact_auth_words(text: str) -> str:
     """Replace ``Bearer xyz`` / ``Basic xyz`` credentials appearing inside free text."""
     return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts secret query parameters (``?key=...``) and auth words in records of a
+    third-party logger we do not control (urllib3 logs full request lines at DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.params: set[str] = set(SECRET_PARAMS)
+        self._pattern = self._compile()
+
+    def _compile(self) -> re.Pattern[str]:
+        names = "|".join(sorted(re.escape(p) for p in self.params))
+        return re.compile(rf"(?i)([?&](?:{names})=)[^&\s\"']*")
+
+    def add_params(self, names: Iterable[str]) -> None:
+        new = {n.lower() for n in names} - self.params
+        if new:
+            self.params |= new
+            self._pattern = self._compile()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        cleaned = redact_auth_words(self._pattern.sub(lambda m: m.group(1) + REDACTED, message))
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+_filter = RedactingFilter()
+_installed = False
+
+
+def protect_third_party_loggers(params: Iterable[str] = ()) -> None:
+    """Make sure urllib3's request-line logging cannot show secret query parameters."""
+    global _installed
+    _filter.add_params(params)
+    if not _installed:
+        for name in ("urllib3.connectionpool", "urllib3.connection", "requests"):
+            logging.getLogger(name).addFilter(_filter)
+        _installed = True

@@ -188,9 +188,13 @@ class DummyNodeDriver(NodeDriver):
 
     # -- key pairs --------------------------------------------------------------------------
 
+    @staticmethod
+    def _public(pair: KeyPair) -> KeyPair:
+        return KeyPair(pair.name, pair.public_key, pair.fingerprint, pair.driver, id=pair.id)
+
     def list_key_pairs(self) -> list[KeyPair]:
         with self._lock:
-            return list(self._keys.values())
+            return [self._public(pair) for pair in self._keys.values()]
 
     def import_key_pair_from_string(self, name: str, key_material: str) -> KeyPair:
         if not name:
@@ -201,7 +205,7 @@ class DummyNodeDriver(NodeDriver):
                 raise ValidationError(f"a key pair named {name!r} already exists")
             pair = KeyPair(name, key_material.strip(), fingerprint, self, id=name)
             self._keys[name] = pair
-            return pair
+            return self._public(pair)
 
     def delete_key_pair(self, key_pair: KeyPair) -> bool:
         with self._lock:
