@@ -16,6 +16,7 @@ __all__ = [
     "CloudkitError",
     "ConfigurationError",
     "ConflictError",
+    "CreateNodeError",
     "DeploymentError",
     "DriverNotFoundError",
     "ForbiddenError",
@@ -165,6 +166,26 @@ class MalformedResponseError(ProviderError):
     truncated JSON, an array where an object belongs, a missing required field)."""
 
 
+class CreateNodeError(ProviderError):
+    """``create_node`` failed part-way, after it had already made something billable (for
+    example a HostVirtual package was ordered, then building a server on it failed).
+
+    ``cause`` is the failing step's error; ``resource_id`` names what had been made;
+    ``cleaned_up`` says whether cloudkit removed it again, and ``cleanup_error`` why not when
+    removing it failed too (the resource may then still be billed). ``status`` and ``code``
+    are the failing step's.
+    """
+
+    def __init__(self, message: str, status: int | None = None, *, resource_id: str,
+                 cause: BaseException, cleaned_up: bool,
+                 cleanup_error: BaseException | None = None, **kwargs: Any) -> None:
+        self.resource_id = resource_id
+        self.cause = cause
+        self.cleaned_up = cleaned_up
+        self.cleanup_error = cleanup_error
+        super().__init__(message, status, **kwargs)
+
+
 class NetworkError(CloudkitError):
     """No usable HTTP answer: connection refused or dropped, DNS failure, TLS failure."""
 
@@ -217,11 +238,13 @@ class WaitTimeoutError(CloudkitError, TimeoutError):
 
 class DeploymentError(CloudkitError):
     """``deploy_node`` failed after the node was created: ``node`` is that node so the
-    caller can clean up (or see that it was destroyed: ``destroyed``)."""
+    caller can clean up (or see that it was destroyed: ``destroyed``; when destroying was
+    tried and failed, ``destroy_error`` says why)."""
 
     def __init__(self, message: str, *, node: Any = None, step: Any = None, phase: str | None = None,
                  exit_status: int | None = None, stderr: str | None = None,
-                 destroyed: bool | None = None, cause: BaseException | None = None) -> None:
+                 destroyed: bool | None = None, cause: BaseException | None = None,
+                 destroy_error: BaseException | None = None) -> None:
         self.node = node
         self.step = step
         self.phase = phase
@@ -229,6 +252,7 @@ class DeploymentError(CloudkitError):
         self.stderr = stderr
         self.destroyed = destroyed
         self.cause = cause
+        self.destroy_error = destroy_error
         super().__init__(message)
 
 

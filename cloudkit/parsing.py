@@ -125,14 +125,23 @@ def parse_datetime(value: Any) -> _dt.datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=_dt.UTC)
 
 
+#: Documentation ranges (RFC 5737, RFC 3849): they stand in for public addresses in examples
+#: and fixtures, so they count as public although ``ipaddress`` calls them private.
+_DOCUMENTATION_NETS = tuple(ipaddress.ip_network(net) for net in (
+    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
+
+
 def is_private_ip(address: str) -> bool:
-    """True for RFC 1918 / unique-local / link-local addresses (and other non-global ones)."""
+    """True for RFC 1918 / unique-local / link-local addresses (and other non-global ones,
+    except the documentation ranges, which stand in for public addresses)."""
     try:
         ip = ipaddress.ip_address(address.split("/", 1)[0])
     except ValueError:
         return False
     if ip.is_loopback:
         return False  # the simulator's 127.0.0.1 is a node's "public" address
+    if any(ip.version == net.version and ip in net for net in _DOCUMENTATION_NETS):
+        return False
     return bool(ip.is_private or ip.is_link_local)
 
 

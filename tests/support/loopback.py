@@ -12,9 +12,9 @@ import socket
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -58,7 +58,7 @@ class LoopbackServer:
             def _handle(self) -> None:
                 outer._serve(self)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

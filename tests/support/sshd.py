@@ -26,17 +26,27 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from cloudkit.drivers.dummy import DummyNodeDriver
+from cloudkit.models import Node, NodeAuthPassword, NodeAuthSSHKey
 
 SSHD = "/usr/sbin/sshd"
 HOST = "127.0.0.1"
 
 
+def _tool(name: str) -> str:
+    """``name`` as found on PATH, or in /usr/sbin (not always on a CI user's PATH)."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    return found or name
+
+
 def require_sshd() -> None:
     """Skip (or, under CI, fail) unless we are root and sshd, useradd and ssh exist."""
     missing = [tool for tool in (SSHD, "useradd", "userdel", "chpasswd", "ssh-keygen", "ssh")
-               if shutil.which(tool) is None]
+               if shutil.which(_tool(tool)) is None]
     reason = None
     if os.geteuid() != 0:
         reason = "the sshd tests need root (they create a throwaway login user)"
@@ -57,8 +67,8 @@ def free_port() -> int:
 
 
 def _run(*args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), input=input_text, capture_output=True, text=True, check=False,
-                          timeout=30)
+    return subprocess.run([_tool(args[0]), *args[1:]], input=input_text, capture_output=True, text=True,
+                          check=False, timeout=30)
 
 
 def _check(*args: str, input_text: str | None = None) -> str:
@@ -354,3 +364,23 @@ class SilentServer:
 
     def __exit__(self, *exc: object) -> None:
         self._sock.close()
+
+
+class SshdDummyDriver(DummyNodeDriver):
+    """The Dummy driver acting like a real provider towards the test sshd: the auth given
+    to create_node is installed for the sshd's login user (key) or set as its password."""
+
+    def __init__(self, server: SSHServer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.server = server
+        self.created: list[Node] = []
+
+    def create_node(self, name: str, size: Any, image: Any, location: Any = None, auth: Any = None,
+                    **kwargs: Any) -> Node:
+        if isinstance(auth, NodeAuthSSHKey):
+            self.server.authorize(auth.pubkey)
+        elif isinstance(auth, NodeAuthPassword):
+            self.server.set_password(auth.password)
+        node = super().create_node(name, size, image, location, auth, **kwargs)
+        self.created.append(node)
+        return node

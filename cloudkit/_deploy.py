@@ -1,0 +1,431 @@
+"""The logic of ``NodeDriver.deploy_node`` and ``NodeDriver.probe_node``.
+
+Both take the driver as first argument; the driver methods delegate here. This module
+imports paramiko (through :mod:`cloudkit.ssh`) only inside the functions, so
+:class:`DeployEvent` and :class:`ProbeResult` can be imported cheaply.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import string
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from cloudkit.errors import (
+    CloudkitError,
+    ConfigurationError,
+    DeploymentError,
+    NotSupportedError,
+    SSHAuthenticationError,
+    SSHError,
+    SSHHostKeyError,
+    WaitTimeoutError,
+    excerpt,
+)
+from cloudkit.models import Node, NodeAuthPassword, NodeAuthSSHKey
+
+if TYPE_CHECKING:  # pragma: no cover
+    import paramiko
+
+    from cloudkit.deployment import Deployment
+    from cloudkit.driver import NodeDriver
+    from cloudkit.ssh import SSHClient
+
+__all__ = ["DeployEvent", "ProbeResult", "deploy_node", "generate_password", "probe_node"]
+
+log = logging.getLogger("cloudkit.deploy")
+
+#: Phases reported to ``progress`` (in order): the node exists, it runs with an address,
+#: SSH accepted the login, one step finished, everything finished; or it failed.
+EVENT_PHASES = ("created", "running", "ssh_ready", "step", "deployed", "failed")
+
+_STDERR_TAIL = 2000
+_SYMBOLS = "-_.+=@%"
+
+
+@dataclass(frozen=True)
+class DeployEvent:
+    """One progress report of ``deploy_node``: ``phase`` (see ``EVENT_PHASES``), the node
+    (as last seen), a message without secrets, ``step``/``total`` for step events, and the
+    seconds since ``deploy_node`` started."""
+
+    phase: str
+    node: Node | None
+    message: str
+    step: int | None = None
+    total: int | None = None
+    elapsed: float = 0.0
+
+
+@dataclass
+class ProbeResult:
+    """What ``probe_node`` found. ``reachable``: an SSH server answered on ``address``;
+    ``auth_ok``: the login worked; ``detail``: the kernel/uptime line the node reported;
+    ``error``: why something did not work."""
+
+    node: Node
+    address: str | None
+    port: int
+    reachable: bool = False
+    auth_ok: bool = False
+    banner: str | None = None
+    detail: str | None = None
+    error: str | None = None
+    host_key_fingerprint: str | None = None
+    elapsed: float = 0.0
+
+
+def generate_password(length: int = 24) -> str:
+    """A strong random password with upper and lower case letters, digits and a symbol
+    (what providers' root-password rules ask for), free of shell and JSON specials."""
+    alphabet = string.ascii_letters + string.digits + _SYMBOLS
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(max(length, 12)))
+        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
+                and any(c.isdigit() for c in password) and any(c in _SYMBOLS for c in password)):
+            return password
+
+
+def _ordered_addresses(ips: Sequence[str]) -> list[str]:
+    """IPv4 addresses first, then IPv6; duplicates dropped."""
+    seen: list[str] = []
+    for ip in [i for i in ips if ":" not in i] + [i for i in ips if ":" in i]:
+        if ip and ip not in seen:
+            seen.append(ip)
+    return seen
+
+
+def _flatten(deploy: Deployment) -> list[Deployment]:
+    from cloudkit.deployment import MultiStepDeployment
+
+    if isinstance(deploy, MultiStepDeployment):
+        return [leaf for step in deploy.steps for leaf in _flatten(step)]
+    return [deploy]
+
+
+@dataclass
+class _Plan:
+    """How the new node is created and logged in to."""
+
+    auth: NodeAuthSSHKey | NodeAuthPassword | None
+    password: str | None
+    provider_password: bool
+    how: str
+
+
+def _choose_auth(driver: NodeDriver, auth: Any, pubkey: str | None, ssh_password: str | None) -> _Plan:
+    if auth is not None:
+        if isinstance(auth, NodeAuthPassword):
+            return _Plan(auth, auth.password, False, "the given password")
+        if isinstance(auth, NodeAuthSSHKey):
+            return _Plan(auth, ssh_password, False, "the given SSH key")
+        raise ConfigurationError("auth must be a NodeAuthSSHKey or a NodeAuthPassword")
+    features = driver.features.get("create_node", [])
+    if pubkey is not None and "ssh_key" in features:
+        return _Plan(NodeAuthSSHKey(pubkey), ssh_password, False, "the SSH key's public half")
+    if "password" in features:
+        if ssh_password is not None:
+            return _Plan(NodeAuthPassword(ssh_password), ssh_password, False, "the given password")
+        password = generate_password()
+        return _Plan(NodeAuthPassword(password, generated=True), password, False, "a generated password")
+    if "generates_password" in features:
+        return _Plan(None, ssh_password, True, "the password the provider generates")
+    if pubkey is not None or ssh_password is not None:
+        return _Plan(None, ssh_password, False, "credentials the image already accepts")
+    raise NotSupportedError(
+        driver.name, "deploy_node",
+        f"the {driver.name} driver can neither install an SSH key nor set a password; "
+        f"pass ssh_key= (or ssh_password=) for a login the image already accepts")
+
+
+class _Run:
+    """State of one deploy_node call: emits events, builds errors, cleans up."""
+
+    def __init__(self, driver: NodeDriver, progress: Callable[[DeployEvent], Any] | None,
+                 destroy: bool) -> None:
+        self.driver = driver
+        self.progress = progress
+        self.destroy = destroy
+        self.started = time.monotonic()
+        self.node: Node | None = None
+
+    def emit(self, phase: str, message: str, step: int | None = None, total: int | None = None) -> None:
+        event = DeployEvent(phase, self.node, message, step, total, round(time.monotonic() - self.started, 3))
+        level = logging.WARNING if phase == "failed" else logging.INFO
+        node = f"node {self.node.name} ({self.node.id})" if self.node is not None else "deploy"
+        log.log(level, "%s: %s: %s", node, phase, message)
+        if self.progress is not None:
+            try:
+                self.progress(event)
+            except Exception:
+                log.warning("progress callback failed on the %s event", phase, exc_info=True)
+
+    def fail(self, message: str, phase: str, cause: BaseException | None, *, step: Any = None,
+             exit_status: int | None = None, stderr: str | None = None) -> NoReturn:
+        node = self.node
+        assert node is not None
+        destroyed: bool | None = None
+        destroy_error: BaseException | None = None
+        if self.destroy:
+            try:
+                destroyed = bool(self.driver.destroy_node(node))
+                outcome = "destroyed" if destroyed else "not destroyed (destroy_node returned False)"
+            except Exception as exc:
+                destroyed, destroy_error = False, exc
+                outcome = f"NOT destroyed: {type(exc).__name__}: {exc}"
+            message = f"{message}; node {node.id} {outcome}"
+        else:
+            message = (f"{message}; node {node.id} is left in place "
+                       f"(ex_destroy_on_failure=True destroys it)")
+        self.emit("failed", message)
+        error = DeploymentError(message, node=node, step=step, phase=phase, exit_status=exit_status,
+                                stderr=stderr, destroyed=destroyed, cause=cause, destroy_error=destroy_error)
+        if cause is not None:
+            raise error from cause
+        raise error
+
+
+def deploy_node(
+    driver: NodeDriver,
+    name: str,
+    size: Any,
+    image: Any,
+    location: Any,
+    deploy: Deployment,
+    ssh_key: str | os.PathLike[str] | paramiko.PKey | None = None,
+    ssh_username: str = "root",
+    ssh_port: int = 22,
+    ssh_interface: str = "public_ips",
+    timeout: float = 600.0,
+    ssh_timeout: float = 10.0,
+    ex_destroy_on_failure: bool = False,
+    progress: Callable[[DeployEvent], Any] | None = None,
+    ssh_host_key_policy: str = "accept-new",
+    ssh_known_hosts: str | os.PathLike[str] | None = None,
+    ssh_password: str | None = None,
+    wait_period: float = 3.0,
+    ssh_key_password: str | None = None,
+    auth: NodeAuthSSHKey | NodeAuthPassword | None = None,
+    ssh_auth_grace: float = 5.0,
+    **create_kwargs: Any,
+) -> Node:
+    """Create a node, wait until it runs and SSH accepts the login, run ``deploy``, return it.
+
+    Access: with ``ssh_key`` (private key path, text or paramiko key; ``ssh_key_password``
+    unlocks it) and a driver whose ``features["create_node"]`` has ``"ssh_key"``, the key's
+    public half is installed by the provider. Otherwise, with ``"password"``, a strong
+    password is generated (or ``ssh_password`` used) and set; with ``"generates_password"``
+    the provider's password (``node.extra["password"]``) is used. ``auth`` overrides the choice.
+    A password cloudkit generated is put in the returned node's ``extra["password"]``.
+    A key that cannot be loaded raises ``SSHAuthenticationError`` before anything is created.
+
+    Time: ``timeout`` bounds the whole call after ``create_node`` returns: the wait for
+    RUNNING (polled up to every ``wait_period`` s), the wait for SSH (polled every 0.2 s
+    growing to 0.8 s, each attempt bounded by ``ssh_timeout``), and every step. A login the
+    server refuses is retried for ``ssh_auth_grace`` s (fresh servers may install keys just
+    after sshd starts).
+
+    Failure: once the node exists, every failure raises ``DeploymentError`` with ``.node``,
+    ``.phase`` (``"wait_running"``, ``"wait_ssh"``, ``"ssh_auth"``, ``"ssh_host_key"`` or
+    ``"deploy"``), ``.step``, ``.exit_status``, ``.stderr`` (tail) and ``.cause``. A
+    ``WaitTimeoutError`` from the running-wait is converted: it is the ``.cause`` (and
+    ``__cause__``), with ``.nodes`` and ``.last_states``; the message names the node and its
+    last state. A script step exiting non-zero is a failure. With
+    ``ex_destroy_on_failure=True`` the node is destroyed first and ``.destroyed`` (and
+    ``.destroy_error``) report the outcome. Errors from ``create_node`` itself propagate as
+    they are (no node exists).
+
+    ``progress`` receives a :class:`DeployEvent` per phase; the same events are logged on
+    the ``cloudkit.deploy`` logger. Passwords and keys are never logged. A step object keeps
+    the outcome of its last run: give each concurrent call its own steps.
+    """
+    from cloudkit.ssh import HOST_KEY_POLICIES, SSHClient, load_private_key, public_key_line
+
+    if ssh_interface not in ("public_ips", "private_ips"):
+        raise ConfigurationError("ssh_interface must be 'public_ips' or 'private_ips'")
+    if ssh_host_key_policy not in HOST_KEY_POLICIES:
+        raise ConfigurationError(f"ssh_host_key_policy must be one of {', '.join(HOST_KEY_POLICIES)}")
+    if ssh_host_key_policy == "strict" and ssh_known_hosts is None:
+        raise ConfigurationError("ssh_host_key_policy='strict' needs ssh_known_hosts=")
+    if timeout <= 0:
+        raise ConfigurationError("timeout must be positive")
+    if not callable(getattr(deploy, "run", None)):
+        raise ConfigurationError("deploy must be a Deployment (an object with run(node, client))")
+    steps = _flatten(deploy)
+
+    pkey = load_private_key(ssh_key, ssh_key_password) if ssh_key is not None else None
+    pubkey = public_key_line(pkey) if pkey is not None else None
+    plan = _choose_auth(driver, auth, pubkey, ssh_password)
+
+    run = _Run(driver, progress, ex_destroy_on_failure)
+    node = driver.create_node(name=name, size=size, image=image, location=location, auth=plan.auth,
+                              **create_kwargs)
+    run.node = node
+    deadline = time.monotonic() + timeout
+    generated = None
+    if isinstance(plan.auth, NodeAuthPassword) and plan.auth.generated:
+        generated = plan.auth.password
+    provider_password = node.extra.get("password") if plan.provider_password else None
+    run.emit("created", f"created with {plan.how} on {driver.name}")
+
+    client: SSHClient | None = None
+    phase = "wait_running"
+    try:
+        try:
+            pairs = driver.wait_until_running([node], wait_period=wait_period,
+                                              timeout=max(deadline - time.monotonic(), 0.0),
+                                              ssh_interface=ssh_interface, force_ipv4=False)
+        except WaitTimeoutError as exc:
+            run.node = exc.nodes[0] if exc.nodes else node
+            state = exc.last_states.get(node.id, "unknown")
+            run.fail(f"node {node.name} ({node.id}) did not get running with an address on "
+                     f"{ssh_interface} within {timeout:g}s (last state: {state}): {exc}", phase, exc)
+        node, addresses = pairs[0]
+        run.node = node
+        if generated is not None:
+            node.extra["password"] = generated
+        password = plan.password
+        if plan.provider_password:
+            password = provider_password or node.extra.get("password") or password
+            if password is None:
+                run.fail("the provider returned no password for the new node", phase, None)
+        addresses = _ordered_addresses(addresses)
+        run.emit("running", f"running at {', '.join(addresses)}")
+
+        phase = "wait_ssh"
+        client = SSHClient(
+            addresses, ssh_port, ssh_username, password=password, key=pkey,
+            use_agent=pkey is None and password is None, timeout=ssh_timeout,
+            host_key_policy=ssh_host_key_policy, known_hosts=ssh_known_hosts,
+            auth_grace=ssh_auth_grace, deadline=deadline)
+        try:
+            client.connect(retry_until=deadline)
+        except SSHAuthenticationError as exc:
+            run.fail(f"SSH login as {ssh_username} on {client.hostname}:{ssh_port} failed: {exc}",
+                     "ssh_auth", exc)
+        except SSHHostKeyError as exc:
+            run.fail(f"SSH host key refused: {exc}", "ssh_host_key", exc)
+        except SSHError as exc:
+            run.fail(f"SSH on port {ssh_port} of {', '.join(addresses)} did not accept a login within "
+                     f"{timeout:g}s: {exc}", phase, exc)
+        run.emit("ssh_ready", f"SSH accepted {ssh_username}@{client.hostname}:{ssh_port} after "
+                              f"{client.attempts} attempt(s); host key {client.host_key_fingerprint}")
+
+        phase = "deploy"
+        total = len(steps)
+        for index, step in enumerate(steps, 1):
+            label = f"step {index}/{total} ({step.describe() if hasattr(step, 'describe') else step})"
+            if time.monotonic() >= deadline:
+                run.fail(f"{label} not started: the {timeout:g}s deadline passed", phase, None, step=step)
+            try:
+                result = step.run(node, client)
+            except (CloudkitError, OSError) as exc:
+                run.fail(f"{label} failed: {type(exc).__name__}: {exc}", phase, exc, step=step)
+            if isinstance(result, Node):
+                node = run.node = result
+            status = getattr(step, "exit_status", None)
+            if isinstance(status, int) and status != 0:
+                stderr = getattr(step, "stderr", None) or ""
+                tail = stderr[-_STDERR_TAIL:]
+                run.fail(f"{label} exited with status {status}: {excerpt(tail[-300:])}", phase, None,
+                         step=step, exit_status=status, stderr=tail)
+            run.emit("step", f"{label} done", index, total)
+        run.emit("deployed", f"deployed in {time.monotonic() - run.started:.1f}s")
+        return node
+    except DeploymentError:
+        raise
+    except Exception as exc:
+        run.fail(f"{phase} failed: {type(exc).__name__}: {exc}", phase, exc)
+    except BaseException:
+        log.warning("deploy interrupted: node %s (%s) was created and is left in place", node.name, node.id)
+        raise
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _banner(address: str, port: int, timeout: float) -> str:
+    """Connect and read the server's SSH identification line (raises OSError/ValueError)."""
+    with socket.create_connection((address, port), timeout=timeout) as sock:
+        sock.settimeout(timeout)
+        data = b""
+        ends = time.monotonic() + timeout
+        while b"\n" not in data and len(data) < 1024 and time.monotonic() < ends:
+            chunk = sock.recv(256)
+            if not chunk:
+                break
+            data += chunk
+    for line in data.decode("utf-8", "replace").splitlines():
+        if line.startswith("SSH-"):
+            return line.strip()
+    raise ValueError("no SSH banner received")
+
+
+def probe_node(
+    driver: NodeDriver,
+    node: Node,
+    ssh_key: str | os.PathLike[str] | paramiko.PKey | None = None,
+    ssh_username: str = "root",
+    ssh_port: int = 22,
+    ssh_interface: str = "public_ips",
+    timeout: float = 10.0,
+    ssh_password: str | None = None,
+    ssh_key_password: str | None = None,
+    ssh_host_key_policy: str = "accept-new",
+    ssh_known_hosts: str | os.PathLike[str] | None = None,
+) -> ProbeResult:
+    """Check once (within ``timeout`` seconds) whether SSH on ``node`` answers and the
+    login works; report the node's kernel and uptime line. Never raises for a down host,
+    a refused login or an unusable key: the result says what was found."""
+    from cloudkit.ssh import SSHClient
+
+    if ssh_interface not in ("public_ips", "private_ips"):
+        raise ConfigurationError("ssh_interface must be 'public_ips' or 'private_ips'")
+    started = time.monotonic()
+    deadline = started + timeout
+    addresses = _ordered_addresses(list(getattr(node, ssh_interface, None) or []))
+    result = ProbeResult(node, addresses[0] if addresses else None, ssh_port)
+    if not addresses:
+        result.error = f"node {node.id} has no address on {ssh_interface}"
+        return result
+    errors = []
+    for address in addresses:
+        try:
+            result.banner = _banner(address, ssh_port, max(deadline - time.monotonic(), 0.05))
+        except (OSError, ValueError) as exc:
+            errors.append(f"{address}: {getattr(exc, 'strerror', None) or exc or type(exc).__name__}")
+            continue
+        result.address, result.reachable = address, True
+        break
+    if not result.reachable:
+        result.error = f"SSH not reachable on port {ssh_port}: {'; '.join(errors)}"
+        result.elapsed = time.monotonic() - started
+        return result
+    assert result.address is not None
+    client: SSHClient | None = None
+    try:
+        client = SSHClient(result.address, ssh_port, ssh_username, password=ssh_password, key=ssh_key,
+                           passphrase=ssh_key_password, timeout=timeout,
+                           host_key_policy=ssh_host_key_policy, known_hosts=ssh_known_hosts,
+                           keepalive=0, deadline=deadline)
+        client.connect()
+        result.auth_ok = True
+        result.host_key_fingerprint = client.host_key_fingerprint
+        out, err, status = client.run("uname -srm; uptime", timeout=max(deadline - time.monotonic(), 0.05))
+        lines = [line.strip() for line in out.splitlines() if line.strip()]
+        result.detail = " | ".join(lines) if lines else None
+        if status != 0 and result.detail is None:
+            result.error = f"uname/uptime exited {status}: {excerpt(err)}"
+    except (CloudkitError, OSError) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        if client is not None:
+            client.close()
+    result.elapsed = time.monotonic() - started
+    return result
