@@ -56,8 +56,11 @@ def _driver_name(driver: Any) -> str:
 
 @dataclass(eq=False, repr=False)
 class NodeSize:
-    """A machine type. ``ram`` MB, ``disk`` GB, ``bandwidth`` GB/month transfer (or None),
-    ``price`` hourly USD (or None)."""
+    """A machine type. ``ram`` MB, ``disk`` GB, ``price`` hourly USD (or None).
+
+    ``bandwidth`` is the monthly transfer allowance as the provider states it (or None):
+    DigitalOcean's ``transfer`` is in TB, Linode's in GB (each driver's docstring says).
+    """
 
     id: str
     name: str
