@@ -1,0 +1,326 @@
+"""Where the ``cloudkit`` command finds credentials: environment variables or named accounts.
+
+Environment (one variable per provider; ``CLOUDKIT_BASE_URL`` points any of them at a
+simulator or proxy)::
+
+    CLOUDKIT_DIGITALOCEAN_TOKEN   CLOUDKIT_LINODE_TOKEN   CLOUDKIT_HOSTVIRTUAL_KEY
+    CLOUDKIT_NEPHOSCALE_USER + CLOUDKIT_NEPHOSCALE_PASSWORD
+
+A third-party provider ``acme`` reads ``CLOUDKIT_ACME_KEY`` (and ``CLOUDKIT_ACME_SECRET``).
+
+Config file (``~/.config/cloudkit/config.toml``; ``--config PATH`` or ``CLOUDKIT_CONFIG``
+chooses another), a table of named accounts::
+
+    default_account = "personal"
+
+    [accounts.personal]
+    provider = "digitalocean"
+    token = "..."
+    base_url = "http://127.0.0.1:8080"   # optional
+
+A file holding a secret must not be readable by group or others: it is refused otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cloudkit._cli import UsageError
+
+__all__ = [
+    "ENV_CREDENTIALS",
+    "Account",
+    "Config",
+    "Credentials",
+    "default_config_path",
+    "env_names",
+    "load_config",
+    "resolve",
+]
+
+#: Provider → (variable holding the key/token, variable holding the secret or None).
+ENV_CREDENTIALS: dict[str, tuple[str, str | None]] = {
+    "digitalocean": ("CLOUDKIT_DIGITALOCEAN_TOKEN", None),
+    "linode": ("CLOUDKIT_LINODE_TOKEN", None),
+    "hostvirtual": ("CLOUDKIT_HOSTVIRTUAL_KEY", None),
+    "nephoscale": ("CLOUDKIT_NEPHOSCALE_USER", "CLOUDKIT_NEPHOSCALE_PASSWORD"),
+}
+
+#: Providers that need no credentials at all (in-memory).
+NO_CREDENTIALS = frozenset({"dummy"})
+
+#: Account fields that hold the key (first found wins) and the secret.
+KEY_FIELDS = ("token", "api_key", "user", "key")
+SECRET_FIELDS = ("password", "secret")
+#: Fields whose values are secrets (never shown, and they make the file's mode matter).
+SECRETIVE = frozenset({"token", "api_key", "key", "password", "secret"})
+ACCOUNT_FIELDS = frozenset({"provider", "base_url", *KEY_FIELDS, *SECRET_FIELDS})
+
+
+def env_names(provider: str) -> tuple[str, str | None]:
+    """The environment variables holding ``provider``'s key and secret."""
+    known = ENV_CREDENTIALS.get(provider)
+    if known is not None:
+        return known
+    stem = "CLOUDKIT_" + re.sub(r"[^A-Z0-9]+", "_", provider.upper()).strip("_")
+    return f"{stem}_KEY", f"{stem}_SECRET"
+
+
+def default_config_path(env: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/cloudkit/config.toml``, else ``~/.config/cloudkit/config.toml``."""
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "cloudkit" / "config.toml"
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """What a driver is built with. ``source`` says where they came from (for messages)."""
+
+    provider: str
+    key: str
+    secret: str | None = None
+    base_url: str | None = None
+    account: str | None = None
+    source: str = ""
+
+    def secrets(self) -> list[str]:
+        """The values that must never be printed."""
+        values = [self.secret] if self.secret else []
+        if self.provider in NO_CREDENTIALS and self.key == self.provider:
+            return values  # a placeholder, not a secret
+        if self.provider != "nephoscale" or not self.secret:
+            values.append(self.key)  # NephoScale's key is the user name, not a secret
+        return [v for v in values if v]
+
+    def __repr__(self) -> str:
+        return f"<Credentials provider={self.provider} source={self.source!r} base_url={self.base_url!r}>"
+
+
+@dataclass(frozen=True, repr=False)
+class Account:
+    """One named account of the config file."""
+
+    name: str
+    provider: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def credentials(self, path: Path) -> Credentials:
+        """The account as driver credentials."""
+        key = next((self.fields[f] for f in KEY_FIELDS if self.fields.get(f)), None)
+        secret = next((self.fields[f] for f in SECRET_FIELDS if self.fields.get(f)), None)
+        if key is None:
+            if self.provider in NO_CREDENTIALS:
+                key = self.provider
+            else:
+                raise UsageError(f"account {self.name!r} in {path} has no credentials "
+                                 f"(set one of: {', '.join(KEY_FIELDS)})")
+        return Credentials(self.provider, key, secret, self.fields.get("base_url"), self.name,
+                           f"account {self.name!r} in {path}")
+
+    def public(self) -> dict[str, Any]:
+        """The account without its secrets (for ``accounts list``)."""
+        shown = {k: v for k, v in self.fields.items() if k not in SECRETIVE}
+        return {"name": self.name, "provider": self.provider, "base_url": shown.get("base_url"),
+                "user": shown.get("user"),
+                "credentials": sorted(k for k in self.fields if k in SECRETIVE)}
+
+
+@dataclass
+class Config:
+    """A parsed config file (empty when there is none)."""
+
+    path: Path
+    accounts: dict[str, Account] = field(default_factory=dict)
+    default_account: str | None = None
+    exists: bool = False
+
+    def account(self, name: str) -> Account:
+        """The named account, or a UsageError listing the known ones."""
+        found = self.accounts.get(name)
+        if found is None:
+            if not self.exists:
+                raise UsageError(f"account {name!r} asked for, but there is no config file at {self.path}")
+            known = ", ".join(sorted(self.accounts)) or "none"
+            raise UsageError(f"no account {name!r} in {self.path} (accounts: {known})")
+        return found
+
+
+def _check_mode(path: Path, data: dict[str, Any]) -> None:
+    """Refuse a file with secrets that group or others can read."""
+    if os.name == "nt":  # pragma: no cover - no POSIX modes there
+        return
+    accounts = data.get("accounts")
+    has_secret = isinstance(accounts, dict) and any(
+        isinstance(acc, dict) and any(k in SECRETIVE and acc.get(k) for k in acc) for acc in accounts.values())
+    if not has_secret:
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o044:
+        who = " and ".join(w for w, bit in (("group", 0o040), ("others", 0o004)) if mode & bit)
+        raise UsageError(
+            f"refusing to use {path}: it holds secrets but is readable by {who} (mode {mode:04o}); "
+            f"fix it with: chmod 600 {path}")
+
+
+def _parse_accounts(path: Path, data: dict[str, Any]) -> dict[str, Account]:
+    raw = data.get("accounts", {})
+    if not isinstance(raw, dict):
+        raise UsageError(f"{path}: 'accounts' must be a table of [accounts.NAME] sections")
+    accounts = {}
+    for name, table in raw.items():
+        if not isinstance(table, dict):
+            raise UsageError(f"{path}: accounts.{name} must be a table")
+        unknown = sorted(set(table) - ACCOUNT_FIELDS)
+        if unknown:
+            raise UsageError(f"{path}: accounts.{name} has unknown field(s) {', '.join(unknown)} "
+                             f"(known: {', '.join(sorted(ACCOUNT_FIELDS))})")
+        provider = table.get("provider")
+        if not isinstance(provider, str) or not provider.strip():
+            raise UsageError(f"{path}: accounts.{name} needs provider = \"digitalocean\" (or another)")
+        bad = [k for k, v in table.items() if not isinstance(v, str)]
+        if bad:
+            raise UsageError(f"{path}: accounts.{name}: {', '.join(sorted(bad))} must be strings")
+        fields = {k: v for k, v in table.items() if k != "provider"}
+        accounts[name] = Account(name, provider.strip().lower(), fields)
+    return accounts
+
+
+def load_config(path: Path, *, required: bool = False) -> Config:
+    """Read and check the config file. A missing file is an empty config unless ``required``."""
+    import tomllib
+
+    if not path.exists():
+        if required:
+            raise UsageError(f"config file {path} does not exist")
+        return Config(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+    _check_mode(path, data)
+    unknown = sorted(set(data) - {"accounts", "default_account"})
+    if unknown:
+        raise UsageError(f"{path}: unknown top-level key(s) {', '.join(unknown)} "
+                         f"(known: accounts, default_account)")
+    default = data.get("default_account")
+    if default is not None and not isinstance(default, str):
+        raise UsageError(f"{path}: default_account must be a string")
+    config = Config(path, _parse_accounts(path, data), default, True)
+    if default is not None and default not in config.accounts:
+        raise UsageError(f"{path}: default_account {default!r} is not one of the accounts")
+    return config
+
+
+def _from_env(provider: str, env: Mapping[str, str]) -> Credentials | None:
+    key_var, secret_var = env_names(provider)
+    key = env.get(key_var)
+    if not key:
+        return None
+    secret = env.get(secret_var) if secret_var else None
+    if provider in ENV_CREDENTIALS and secret_var is not None and not secret:
+        raise UsageError(f"{key_var} is set but {secret_var} is not: {provider} needs both")
+    source = f"environment ({key_var}{' + ' + secret_var if secret and secret_var else ''})"
+    return Credentials(provider, key, secret or None, None, None, source)
+
+
+def _env_hint() -> str:
+    names = [f"{k}" if s is None else f"{k} + {s}" for k, s in ENV_CREDENTIALS.values()]
+    return ", ".join(names)
+
+
+@dataclass
+class Choice:
+    """What the command line and environment ask for."""
+
+    provider: str | None
+    account: str | None
+    config_path: Path
+    config_required: bool
+    base_url: str | None
+
+
+def choice_from(provider: str | None, account: str | None, config: str | None, base_url: str | None,
+                env: Mapping[str, str]) -> Choice:
+    """Combine options and environment variables (options win)."""
+    path_text = config or env.get("CLOUDKIT_CONFIG")
+    path = Path(os.path.expanduser(path_text)) if path_text else default_config_path(env)
+    return Choice(
+        provider=(provider or env.get("CLOUDKIT_PROVIDER") or None),
+        account=(account or env.get("CLOUDKIT_ACCOUNT") or None),
+        config_path=path,
+        config_required=bool(path_text),
+        base_url=base_url or env.get("CLOUDKIT_BASE_URL") or None,
+    )
+
+
+def _with_base_url(creds: Credentials, base_url: str | None) -> Credentials:
+    if not base_url:
+        return creds
+    return Credentials(creds.provider, creds.key, creds.secret, base_url, creds.account, creds.source)
+
+
+def resolve(choice: Choice, env: Mapping[str, str]) -> Credentials:
+    """Pick the credentials a command uses.
+
+    ``--account`` names an account of the config file. Otherwise ``--provider`` takes that
+    provider's environment variables, else its account in the config file (the default
+    account, or the only one). With neither, the one provider whose variables are set is
+    used, else the config file's default (or only) account.
+    """
+    provider = choice.provider.strip().lower() if choice.provider else None
+    if choice.account:
+        config = load_config(choice.config_path, required=True)
+        creds = config.account(choice.account).credentials(config.path)
+        if provider and provider != creds.provider:
+            raise UsageError(f"account {choice.account!r} is a {creds.provider} account, "
+                             f"not {provider}")
+        return _with_base_url(creds, choice.base_url)
+    if provider:
+        from_env = _from_env(provider, env)
+        if from_env is not None:
+            return _with_base_url(from_env, choice.base_url)
+        if provider in NO_CREDENTIALS:
+            return Credentials(provider, provider, None, choice.base_url, None, "no credentials needed")
+        config = load_config(choice.config_path, required=choice.config_required)
+        matching = [a for a in config.accounts.values() if a.provider == provider]
+        if config.default_account and config.accounts[config.default_account].provider == provider:
+            matching = [config.accounts[config.default_account]]
+        if len(matching) == 1:
+            return _with_base_url(matching[0].credentials(config.path), choice.base_url)
+        key_var, secret_var = env_names(provider)
+        if matching:
+            names = ", ".join(sorted(a.name for a in matching))
+            raise UsageError(f"several {provider} accounts in {config.path} ({names}): choose one "
+                             f"with --account NAME")
+        needed = key_var + (f" and {secret_var}" if secret_var else "")
+        raise UsageError(f"no credentials for {provider}: set {needed}, or add an account to "
+                         f"{config.path} and pass --account NAME")
+    found = [c for c in (_from_env(p, env) for p in ENV_CREDENTIALS) if c is not None]
+    if len(found) == 1:
+        return _with_base_url(found[0], choice.base_url)
+    if len(found) > 1:
+        names = ", ".join(c.provider for c in found)
+        raise UsageError(f"credentials for several providers are set ({names}): choose one with "
+                         f"--provider NAME")
+    config = load_config(choice.config_path, required=choice.config_required)
+    if config.default_account:
+        return _with_base_url(config.accounts[config.default_account].credentials(config.path),
+                              choice.base_url)
+    if len(config.accounts) == 1:
+        only = next(iter(config.accounts.values()))
+        return _with_base_url(only.credentials(config.path), choice.base_url)
+    if config.accounts:
+        raise UsageError(f"several accounts in {config.path} and no default_account: choose one with "
+                         f"--account NAME ({', '.join(sorted(config.accounts))})")
+    raise UsageError(f"no provider chosen: pass --provider NAME with its credentials in the "
+                     f"environment ({_env_hint()}), or --account NAME from {config.path} "
+                     f"(try 'cloudkit demo' for a local simulator)")

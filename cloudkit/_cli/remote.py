@@ -1,0 +1,171 @@
+"""The ``cloudkit`` commands that use SSH: ``nodes deploy``, ``probe`` and ``run``.
+
+paramiko is imported only here, and only when one of these commands runs.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cloudkit._cli import UsageError
+from cloudkit._cli.commands import _create_kwargs, _show_node
+from cloudkit._cli.context import Context
+from cloudkit._cli.output import print_fields, print_json
+from cloudkit.errors import CloudkitError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudkit._deploy import DeployEvent
+    from cloudkit.deployment import Deployment
+    from cloudkit.models import Node
+
+__all__ = ["cmd_nodes_deploy", "cmd_probe", "cmd_run"]
+
+
+def _steps(ctx: Context) -> list[Deployment]:
+    from cloudkit.deployment import ScriptDeployment, ScriptFileDeployment, SSHKeyDeployment
+
+    steps: list[Deployment] = []
+    for pub in ctx.args.push_key or []:
+        from cloudkit._cli.commands import read_public_key
+
+        steps.append(SSHKeyDeployment(read_public_key(pub)))
+    for path in ctx.args.script or []:
+        steps.append(ScriptFileDeployment(path, delete=True))
+    for command in ctx.args.run or []:
+        steps.append(ScriptDeployment(command + "\n", delete=True))
+    if not steps:
+        raise UsageError("nothing to deploy: give --push-key PUBFILE, --script FILE or --run COMMAND")
+    return steps
+
+
+def cmd_nodes_deploy(ctx: Context) -> int:
+    """``nodes deploy NAME --size --image [--location] [--ssh-key KEY] (--push-key|--script|--run)...``:
+    create a node, wait for it, run the steps over SSH, show the outcome."""
+    from cloudkit.deployment import MultiStepDeployment
+
+    driver = ctx.driver()
+    steps = _steps(ctx)
+    kwargs = _create_kwargs(ctx)
+
+    def progress(event: DeployEvent) -> None:
+        where = f" {event.node.name} ({event.node.id})" if event.node is not None else ""
+        ctx.progress.note(f"[{event.elapsed:5.1f}s]{where} {event.phase}: {event.message}")
+
+    ctx.progress.note(f"deploying {ctx.args.name} on {driver.name} ({len(steps)} step(s)) ...")
+    node = driver.deploy_node(
+        name=ctx.args.name, size=ctx.args.size, image=ctx.args.image, location=ctx.args.location,
+        deploy=MultiStepDeployment(steps), ssh_key=ctx.args.ssh_key, ssh_username=ctx.args.user,
+        ssh_port=ctx.args.port, timeout=ctx.args.timeout, progress=progress,
+        ex_destroy_on_failure=ctx.args.destroy_on_failure, wait_period=2.0, **kwargs)
+    outputs: list[dict[str, Any]] = [
+        {"step": s.describe(), "exit_status": s.exit_status, "stdout": s.stdout, "stderr": s.stderr}
+        for s in steps]
+    if ctx.json:
+        from cloudkit._cli.output import node_dict
+
+        print_json({"node": node_dict(node), "steps": outputs}, ctx.out)
+        return 0
+    _show_node(ctx, node)
+    for out in outputs:
+        if out["stdout"]:
+            ctx.out.write(f"--- output of {out['step']} ---\n{out['stdout'].rstrip()}\n")
+    return 0
+
+
+def cmd_probe(ctx: Context) -> int:
+    """``probe NODE``: does SSH answer and does the login work? Exit 1 when not."""
+    node = ctx.find_node(ctx.args.node)
+    result = ctx.driver().probe_node(node, ssh_key=ctx.args.ssh_key, ssh_username=ctx.args.user,
+                                     ssh_port=ctx.args.port, timeout=ctx.args.timeout)
+    data = {"id": node.id, "name": node.name, "address": result.address, "port": result.port,
+            "reachable": result.reachable, "auth_ok": result.auth_ok, "banner": result.banner,
+            "detail": result.detail, "host_key_fingerprint": result.host_key_fingerprint,
+            "error": result.error, "elapsed": round(result.elapsed, 3)}
+    if ctx.json:
+        print_json(data, ctx.out)
+    else:
+        print_fields([("node", f"{node.name} ({node.id})"), ("address", f"{result.address}:{result.port}"),
+                      ("ssh answers", result.reachable), ("login works", result.auth_ok),
+                      ("banner", result.banner), ("system", result.detail),
+                      ("host key", result.host_key_fingerprint), ("error", result.error)], ctx.out)
+    return 0 if result.reachable and result.auth_ok else 1
+
+
+@dataclass
+class _Outcome:
+    node: Node
+    address: str | None = None
+    exit_status: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    error: str | None = None
+    elapsed: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.node.id, "name": self.node.name, "address": self.address,
+                "exit_status": self.exit_status, "stdout": self.stdout, "stderr": self.stderr,
+                "error": self.error, "elapsed": round(self.elapsed, 3)}
+
+
+def _run_one(ctx: Context, node: Node, command: str) -> _Outcome:
+    from cloudkit.ssh import SSHClient
+
+    outcome = _Outcome(node)
+    started = time.monotonic()
+    ips = [ip for ip in (node.private_ips if ctx.args.private else node.public_ips) if ip]
+    ips = [ip for ip in ips if ":" not in ip] + [ip for ip in ips if ":" in ip]
+    if not ips:
+        outcome.error = f"node has no {'private' if ctx.args.private else 'public'} address"
+        return outcome
+    try:
+        with SSHClient(ips, ctx.args.port, ctx.args.user, key=ctx.args.ssh_key,
+                       timeout=ctx.args.connect_timeout, command_timeout=ctx.args.timeout,
+                       keepalive=0) as client:
+            outcome.address = client.hostname
+            outcome.stdout, outcome.stderr, outcome.exit_status = client.run(command)
+    except (CloudkitError, OSError) as exc:
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    outcome.elapsed = time.monotonic() - started
+    return outcome
+
+
+def cmd_run(ctx: Context) -> int:
+    """``run COMMAND --nodes N... | --tag T``: run over SSH on each node in parallel; output is
+    grouped per node; exit 1 unless every node ran it with exit status 0."""
+    driver = ctx.driver()
+    if ctx.args.tag:
+        nodes = driver.list_nodes(tag=ctx.args.tag)
+        if not nodes:
+            raise UsageError(f"no node carries the tag {ctx.args.tag!r}")
+    elif ctx.args.nodes:
+        nodes = ctx.find_nodes(ctx.args.nodes)
+    else:
+        raise UsageError("say where to run it: --nodes NODE... or --tag TAG")
+    if ctx.args.ssh_key:
+        from cloudkit.ssh import load_private_key
+
+        load_private_key(ctx.args.ssh_key)  # an unusable key fails once, before any connection
+    workers = max(1, min(ctx.args.parallel, len(nodes)))
+    with ctx.progress.waiting(f"running on {len(nodes)} node(s)"), \
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudkit-run") as pool:
+        outcomes = list(pool.map(lambda n: _run_one(ctx, n, ctx.args.command), nodes))
+    if ctx.json:
+        print_json([o.as_dict() for o in outcomes], ctx.out)
+    else:
+        for o in outcomes:
+            status = o.error or f"exit {o.exit_status}"
+            ctx.out.write(f"=== {o.node.name} ({o.node.id}) {o.address or '-'}: {status} ===\n")
+            if o.stdout:
+                ctx.out.write(o.stdout if o.stdout.endswith("\n") else o.stdout + "\n")
+            if o.stderr:
+                ctx.out.write("--- stderr ---\n")
+                ctx.out.write(o.stderr if o.stderr.endswith("\n") else o.stderr + "\n")
+    bad = [o for o in outcomes if o.error or o.exit_status != 0]
+    if bad:
+        ctx.err.write(f"cloudkit: error: the command failed on {len(bad)} of {len(outcomes)} node(s): "
+                      f"{', '.join(o.node.name for o in bad)}\n")
+        return 1
+    return 0
