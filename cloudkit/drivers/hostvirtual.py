@@ -65,6 +65,7 @@ from cloudkit.errors import (
     MalformedResponseError,
     NetworkError,
     NotFoundError,
+    OutcomeUnknownError,
     ProviderError,
     ServerError,
     ValidationError,
@@ -477,6 +478,8 @@ class HostVirtualNodeDriver(NodeDriver):
 
         If the build fails after the order, the package is cancelled and ``CreateNodeError``
         tells both outcomes (``cleaned_up`` False, with the package id, if cancelling failed).
+        If the build request gets no answer (the server may exist), nothing is cancelled:
+        ``OutcomeUnknownError`` names the server and the package to look for.
         """
         if kwargs:
             raise ValidationError(f"unknown create_node arguments: {', '.join(sorted(kwargs))}")
@@ -494,6 +497,16 @@ class HostVirtualNodeDriver(NodeDriver):
                  **auth_fields}
         try:
             job_id = self._build(build, fqdn)
+        except OutcomeUnknownError as exc:
+            # The build may have happened: cancelling now could destroy a server the user has.
+            # Keep the package and say exactly what to look for.
+            _scrub(exc, [password])
+            raise OutcomeUnknownError(
+                f"creating node {fqdn!r}: package {package_id} was ordered, then the build request got "
+                "no answer, so the server may have been built",
+                hint=(f"look for a server named {fqdn!r} on package {package_id}; if none appears, cancel "
+                      f"the order with ex_cancel_package({package_id!r}) so it is not billed"),
+                method=exc.method, url=exc.url, sent=True) from None
         except CloudkitError as exc:
             raise self._cancel_after_failed_build(package_id, fqdn, exc, password) from None
         log.info("build of %s on package %s accepted (job %s)", fqdn, package_id, job_id or "-")

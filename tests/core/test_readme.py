@@ -29,3 +29,10 @@ def test_readme_names_the_install_demo_and_test_commands() -> None:
     assert 'pip install ".[test]"' in text
     assert "cloudkit demo" in text
     assert "pytest -q" in text
+
+
+def test_simulator_block_runs() -> None:
+    block = next(b for b in _python_blocks() if "simulate(Provider.DIGITAL_OCEAN" in b)
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README simulator example", "exec"), namespace)
+    assert namespace["node"] is not None
