@@ -11,6 +11,13 @@ Import the submodules you need; this package imports nothing heavy on its own:
           cloud.driver.list_sizes()
 
 - :mod:`cloudkit.testing.pytest_plugin` provides the ``cloudkit_simulator`` fixture.
+- :mod:`cloudkit.testing.fixtures` serves fixture files with ``responses`` (``FixtureSet``,
+  ``Route``, ``mock_routes``).
+- :mod:`cloudkit.testing.conformance` is the driver conformance suite (``DriverConformance``).
+- :mod:`cloudkit.testing.record` records a driver's HTTP exchanges as scrubbed fixtures and
+  replays them (``record``, ``replay``, ``routes_from_cassette``).
+
+Writing a driver for a new provider: ``cloudkit new-driver NAME`` and ``docs/writing-a-driver.md``.
 """
 
 from __future__ import annotations
