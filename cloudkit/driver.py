@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, NoReturn, TypeVar
 
 from cloudkit.connection import Connection, Timeout
 from cloudkit.errors import (
@@ -60,6 +60,18 @@ def _unsupported(fn: F) -> F:
     return fn
 
 
+def _declared_unsupported(capability: str) -> Callable[..., NoReturn]:
+    """The method given to a driver for a capability it declares in ``UNSUPPORTED`` but has
+    no method for: calling it raises NotSupportedError with the declared reason."""
+
+    def method(self: NodeDriver, *args: Any, **kwargs: Any) -> NoReturn:
+        raise self._not_supported(capability)
+
+    method.__name__ = method.__qualname__ = capability
+    method.__doc__ = f"Not supported: the provider's API cannot do this (see ``supports({capability!r})``)."
+    return _unsupported(method)
+
+
 def object_id(value: Any, kind: str) -> str:
     """The id of a model object, or the id/slug string (or int) given in its place."""
     if isinstance(value, (Node, NodeSize, NodeImage, NodeLocation)):
@@ -70,8 +82,10 @@ def object_id(value: Any, kind: str) -> str:
         raise ValidationError(f"{kind} is required (a {kind} object or its id)")
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
+    if isinstance(value, str):
+        if value.strip():
+            return value.strip()
+        raise ValidationError(f"{kind} id must not be empty (give a {kind} object or its id)")
     raise ValidationError(f"{kind} must be a {kind} object or an id string, not {type(value).__name__}")
 
 
@@ -138,6 +152,17 @@ class NodeDriver:
         self.connection = self.connectionCls(
             key, secret, secure, host, port, base_url=base_url, timeout=timeout,
             max_retries=max_retries, retry_budget=retry_budget, verify=verify, driver_name=self.name)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A capability the driver declares in ``UNSUPPORTED`` without having a method for it
+        (an ``ex_`` extra of other drivers, say) gets one that raises NotSupportedError with
+        the declared reason, as unsupported contract methods do: callers get a
+        NotImplementedError, never an AttributeError."""
+        super().__init_subclass__(**kwargs)
+        for capability in cls.UNSUPPORTED:
+            missing = getattr(cls, capability, None) is None
+            if missing and capability.isidentifier() and not capability.startswith("_"):
+                setattr(cls, capability, _declared_unsupported(capability))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.connection.base_url}>"

@@ -2,7 +2,9 @@
 
 For examples and for users' own tests. Nodes start PENDING and become RUNNING after
 ``ex_boot_seconds``; their public address is 127.0.0.1 unless configured otherwise, so
-``deploy_node`` can run against an SSH server on loopback.
+``deploy_node`` can run against an SSH server on loopback. Nodes carry tags
+(``create_node(..., ex_tags=[...])``, ``ex_tag_node``/``ex_untag_node``), and
+``list_nodes(tag=...)`` filters on them.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class DummyNodeDriver(NodeDriver):
         self._nodes: dict[str, Node] = {}
         self._boot_at: dict[str, float] = {}
         self._keys: dict[str, KeyPair] = {}
+        self._tags: set[str] = set()
         self._sizes = [NodeSize(i, n, ram, disk, bw, price, self, vcpus) for i, n, ram, disk, bw, price, vcpus
                        in _SIZES]
         self._images = [NodeImage(i, n, self, {"distribution": d}) for i, n, d in _IMAGES]
@@ -149,11 +152,15 @@ class DummyNodeDriver(NodeDriver):
             extra["auth"] = "password"
         elif auth is not None:
             raise ValidationError("auth must be NodeAuthSSHKey or NodeAuthPassword")
+        if isinstance(ex_tags, str):
+            raise ValidationError("ex_tags must be a list of tags, not one string")
+        tags = list(dict.fromkeys(self._tag(t) for t in ex_tags))
         with self._lock:
+            self._tags.update(tags)
             number = next(self._ids)
             node = Node(str(number), name, NodeState.PENDING, list(self.ex_public_ips),
                         [f"10.0.{number // 250}.{number % 250 + 2}"], self, node_size, node_image,
-                        _dt.datetime.now(_dt.UTC), extra, list(ex_tags))
+                        _dt.datetime.now(_dt.UTC), extra, tags)
             self._nodes[node.id] = node
             if not self.ex_never_boot:
                 self._boot_at[node.id] = time.monotonic() + self.ex_boot_seconds
@@ -180,6 +187,7 @@ class DummyNodeDriver(NodeDriver):
 
     def destroy_node(self, node: Node, ex_force: bool = False) -> bool:
         node_id = object_id(node, "node")
+        self._check_action(self.get_node(node_id), "destroy_node", ex_force)
         with self._lock:
             if self._nodes.pop(node_id, None) is None:
                 raise NotFoundError(f"node {node_id} not found", 404, driver=self.name)
@@ -211,4 +219,61 @@ class DummyNodeDriver(NodeDriver):
         with self._lock:
             if self._keys.pop(key_pair.name, None) is None:
                 raise NotFoundError(f"key pair {key_pair.name!r} not found", 404, driver=self.name)
+        return True
+
+    # -- tags -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _tag(tag: Any) -> str:
+        if not isinstance(tag, str) or not tag.strip():
+            raise ValidationError("a tag must be a non-empty string")
+        return tag.strip()
+
+    def ex_list_tags(self) -> list[str]:
+        """The account's tags, sorted."""
+        with self._lock:
+            return sorted(self._tags)
+
+    def ex_create_tag(self, name: str) -> str:
+        """Create a tag (creating an existing one is harmless); returns its name."""
+        tag = self._tag(name)
+        with self._lock:
+            self._tags.add(tag)
+        return tag
+
+    def ex_delete_tag(self, name: str) -> bool:
+        """Delete a tag; the nodes carrying it lose it."""
+        tag = self._tag(name)
+        with self._lock:
+            if tag not in self._tags:
+                raise NotFoundError(f"tag {tag!r} not found", 404, driver=self.name)
+            self._tags.discard(tag)
+            for node in self._nodes.values():
+                if tag in node.tags:
+                    node.tags.remove(tag)
+        return True
+
+    def ex_tag_node(self, node: Node | str, tag: str) -> bool:
+        """Tag a node (the tag is created when new)."""
+        return self._retag(node, self._tag(tag), add=True)
+
+    def ex_untag_node(self, node: Node | str, tag: str) -> bool:
+        """Remove a tag from a node."""
+        return self._retag(node, self._tag(tag), add=False)
+
+    def _retag(self, node: Node | str, tag: str, *, add: bool) -> bool:
+        node_id = object_id(node, "node")
+        with self._lock:
+            stored = self._nodes.get(node_id)
+            if stored is None:
+                raise NotFoundError(f"node {node_id} not found", 404, driver=self.name)
+            if add:
+                self._tags.add(tag)
+                if tag not in stored.tags:
+                    stored.tags.append(tag)
+            elif tag in stored.tags:
+                stored.tags.remove(tag)
+            tags = list(stored.tags)
+        if isinstance(node, Node):
+            node.tags = tags
         return True

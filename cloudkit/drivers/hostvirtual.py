@@ -370,6 +370,8 @@ class HostVirtualNodeDriver(NodeDriver):
         "ex_create_tag": _NO_TAGS,
         "ex_tag_node": _NO_TAGS,
         "ex_untag_node": _NO_TAGS,
+        "ex_list_tags": _NO_TAGS,
+        "ex_delete_tag": _NO_TAGS,
     }
 
     #: Location used when create_node gets none (libcloud's default).

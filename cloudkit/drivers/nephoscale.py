@@ -376,6 +376,8 @@ class NephoscaleNodeDriver(NodeDriver):
         "ex_create_tag": "the NephoScale API has no tags",
         "ex_tag_node": "the NephoScale API has no tags",
         "ex_untag_node": "the NephoScale API has no tags",
+        "ex_list_tags": "the NephoScale API has no tags",
+        "ex_delete_tag": "the NephoScale API has no tags",
     }
 
     #: Default seconds create_node waits for the new server to be listed with an address.
