@@ -150,7 +150,8 @@ class Node:
 
     def __post_init__(self) -> None:
         self.id = _sid(self.id)
-        self.state = NodeState(self.state)
+        if type(self.state) is not NodeState:
+            self.state = NodeState(self.state)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Node) and (self.id, self.driver) == (other.id, other.driver)

@@ -42,14 +42,34 @@ def parse_public_key(public_key: str) -> tuple[str, bytes, str]:
         blob = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):
         raise ValidationError("public key data is not valid base64") from None
+    fields = _blob_fields(blob)
+    if not fields:
+        raise ValidationError("public key data is truncated or corrupt")
     try:
-        (length,) = struct.unpack(">I", blob[:4])
-        inner = blob[4:4 + length].decode("ascii")
-    except (struct.error, UnicodeDecodeError):
+        inner = fields[0].decode("ascii")
+    except UnicodeDecodeError:
         raise ValidationError("public key data is truncated or corrupt") from None
     if inner != kind:
         raise ValidationError(f"public key says {kind!r} but its data is {inner[:40]!r}")
+    if len(fields) < 2 or (kind == "ssh-ed25519" and len(fields[1]) != 32):
+        raise ValidationError("public key data is truncated or corrupt (no key material after the type)")
     return kind, blob, parts[2] if len(parts) > 2 else ""
+
+
+def _blob_fields(blob: bytes) -> list[bytes] | None:
+    """The length-prefixed fields of a key blob, or None when they do not fill it exactly."""
+    fields: list[bytes] = []
+    offset = 0
+    while offset < len(blob):
+        if len(blob) - offset < 4:
+            return None
+        (length,) = struct.unpack(">I", blob[offset:offset + 4])
+        offset += 4
+        if length > len(blob) - offset:
+            return None
+        fields.append(blob[offset:offset + length])
+        offset += length
+    return fields
 
 
 def fingerprint_md5(public_key: str) -> str:
