@@ -7,7 +7,17 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "RedactingFilter", "protect_third_party_loggers", "SECRET_HEADERS", "SECRET_PARAMS", "redact_headers", "redact_text", "redact_url"]
+__all__ = [
+    "REDACTED",
+    "SECRET_HEADERS",
+    "SECRET_PARAMS",
+    "RedactingFilter",
+    "protect_third_party_loggers",
+    "redact_auth_words",
+    "redact_headers",
+    "redact_text",
+    "redact_url",
+]
 
 REDACTED = "<redacted>"
 
