@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import socket
-import string
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from cloudkit import secrets_gen
 from cloudkit.errors import (
     CloudkitError,
     ConfigurationError,
@@ -84,12 +83,7 @@ class ProbeResult:
 def generate_password(length: int = 24) -> str:
     """A strong random password with upper and lower case letters, digits and a symbol
     (what providers' root-password rules ask for), free of shell and JSON specials."""
-    alphabet = string.ascii_letters + string.digits + _SYMBOLS
-    while True:
-        password = "".join(secrets.choice(alphabet) for _ in range(max(length, 12)))
-        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
-                and any(c.isdigit() for c in password) and any(c in _SYMBOLS for c in password)):
-            return password
+    return secrets_gen.generate_password(max(length, 12), symbols=_SYMBOLS)
 
 
 def _ordered_addresses(ips: Sequence[str]) -> list[str]:

@@ -10,7 +10,8 @@ class. Everything else lives here:
   may have reached the server is never repeated (a create must not make two servers);
 * backoff is exponential with full jitter, honours ``Retry-After`` and rate-limit reset
   headers, and stops when the total retry budget is spent;
-* bodies larger than ``max_body_bytes`` are refused while streaming, not after;
+* bodies larger than ``max_body_bytes`` are refused while streaming, not after, and a body
+  still arriving after ``max_response_seconds`` (default: twice the read timeout) is cut off;
 * log lines never carry Authorization headers or secret query parameters.
 
 ``requests`` is imported on first use, so constructing a driver stays cheap.
@@ -19,19 +20,23 @@ class. Everything else lives here:
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from cloudkit._version import __version__
 from cloudkit.errors import (
+    CloudkitError,
     ConfigurationError,
     MalformedResponseError,
     NetworkError,
@@ -124,12 +129,21 @@ class Connection:
     default_retry: ClassVar[RetryPolicy] = RetryPolicy()
     #: Query parameter names this provider uses for secrets (redacted in logs).
     secret_params: ClassVar[frozenset[str]] = frozenset()
-    #: Bodies above this size are refused while streaming (MalformedResponseError).
-    max_body_bytes: int = 64 * 1024 * 1024
+    #: Bodies above this size are refused while streaming (MalformedResponseError). One page
+    #: of any listing cloudkit asks for is far smaller; 16 MiB keeps a hostile or broken
+    #: answer (a 50 MB flood, a gzip bomb) from costing more memory than that.
+    max_body_bytes: int = 16 * 1024 * 1024
+    #: Seconds a body may take to arrive in full once the answer started (None: twice the
+    #: read timeout). The read timeout bounds each wait for data; this bounds the total.
+    max_response_seconds: float | None = None
     #: Size of the HTTP connection pool (>= the paging workers).
     pool_size: ClassVar[int] = 16
     #: Threads used to fetch the remaining pages of a listing.
     page_workers: int = 8
+    #: Pause the cyclic garbage collector while a listing is paged and built (see
+    #: ``paginate``; process-wide while any listing runs, retry waits included, restored
+    #: after the last one). Set False where other threads make cyclic garbage fast.
+    pause_gc: bool = True
 
     def __init__(
         self,
@@ -380,7 +394,7 @@ class Connection:
             raise NetworkError(f"request to {safe_url} failed: {_reason(exc)}", method=method,
                                url=safe_url, sent=True) from None
         try:
-            content = self._read_body(resp, safe_url, method)
+            content = self._read_body(resp, safe_url, method, timeout[1])
         finally:
             resp.close()
         elapsed = time.perf_counter() - t0
@@ -390,8 +404,14 @@ class Connection:
         return cls(resp.status_code, resp.headers, content, driver_name=self.driver_name, method=method,
                    url=safe_url)
 
-    def _read_body(self, resp: requests.Response, safe_url: str, method: str) -> bytes:
+    def _read_body(self, resp: requests.Response, safe_url: str, method: str,
+                   read_timeout: float | None = None) -> bytes:
+        """Read the body in bounded pieces: refuse it past ``max_body_bytes``, and cut it off
+        when it takes longer than ``max_response_seconds`` in all (a body that trickles in
+        one byte at a time never trips the per-read timeout)."""
         import requests
+        from urllib3.exceptions import HTTPError as Urllib3Error
+        from urllib3.exceptions import ReadTimeoutError
 
         limit = self.max_body_bytes
         length = resp.headers.get("Content-Length")
@@ -399,20 +419,34 @@ class Connection:
             raise MalformedResponseError(
                 f"{method} {safe_url}: body of {int(length)} bytes exceeds the {limit}-byte limit",
                 resp.status_code, driver=self.driver_name)
+        seconds = self.max_response_seconds
+        if seconds is None:
+            seconds = 2 * (read_timeout if read_timeout is not None else self.timeout[1])
+        deadline = time.monotonic() + seconds
+        read = _chunk_reader(resp)
         chunks: list[bytes] = []
         total = 0
         try:
-            for chunk in resp.iter_content(chunk_size=256 * 1024):
+            while True:
+                chunk = read()
+                if not chunk:
+                    break
                 total += len(chunk)
                 if total > limit:
                     raise MalformedResponseError(
                         f"{method} {safe_url}: body exceeds the {limit}-byte limit; refused while reading",
                         resp.status_code, driver=self.driver_name)
                 chunks.append(chunk)
-        except requests.exceptions.Timeout:
+                if time.monotonic() > deadline:
+                    raise RequestTimeoutError(
+                        f"{safe_url}: the answer took longer than {seconds:g}s to arrive in full; cut off",
+                        method=method, url=safe_url, sent=True)
+        except CloudkitError:
+            raise
+        except ReadTimeoutError:
             raise RequestTimeoutError(f"{safe_url}: the answer stopped arriving within the read timeout",
                                       method=method, url=safe_url, sent=True) from None
-        except requests.exceptions.RequestException as exc:
+        except (Urllib3Error, OSError, requests.exceptions.RequestException) as exc:
             raise NetworkError(f"{safe_url}: connection broke while reading the answer: {_reason(exc)}",
                                method=method, url=safe_url, sent=True) from None
         return b"".join(chunks)
@@ -431,6 +465,7 @@ class Connection:
         size_param: str = "per_page",
         page_size: int = 100,
         first_page: int = 1,
+        transform: Callable[[Any], Any] | None = None,
     ) -> list[Any]:
         """Fetch every page of a page-numbered listing and return the items in order.
 
@@ -438,6 +473,15 @@ class Connection:
         many there are, and the remaining pages are fetched concurrently by a small pool
         (``page_workers`` threads). ``extract(body)`` returns one page's items and must raise
         ``MalformedResponseError`` when the body is not a listing.
+
+        ``transform(item)`` (e.g. a driver's ``_to_node``), when given, turns each item into
+        what is returned, page by page as the pages arrive, so building objects overlaps
+        the round trips still in flight and each page's raw dicts are freed at once. While
+        a listing is fetched and built, Python's cyclic garbage collector is paused (see
+        ``pause_gc``): JSON decoding and object building create no reference cycles, but
+        their hundreds of thousands of new containers would otherwise trigger repeated
+        full collections over everything alive, which cost more than the listing itself.
+        When one page fails, the pages not started yet are cancelled and the error raised.
         """
         base = dict(params or {})
         base[size_param] = page_size
@@ -445,21 +489,43 @@ class Connection:
         def fetch(page: int) -> Any:
             return self.request(action, {**base, page_param: page}, headers=headers).object
 
-        first = fetch(first_page)
-        items = list(extract(first))
-        pages = total_pages(first, page_size) or 1
-        rest = range(first_page + 1, first_page + pages)
-        if not rest:
+        def items_of(body: Any) -> list[Any]:
+            found = extract(body)
+            return list(found) if transform is None else [transform(item) for item in found]
+
+        with gc_paused(self.pause_gc):
+            first = fetch(first_page)
+            pages = total_pages(first, page_size) or 1
+            rest = range(first_page + 1, first_page + pages)
+            workers = min(self.page_workers, len(rest))
+            if workers <= 1:
+                items = items_of(first)
+                for page in rest:
+                    items.extend(items_of(fetch(page)))
+                return items
+            from concurrent.futures import Future, ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudkit-page")
+            try:
+                # At most two pages per worker fetched ahead of the one being built: enough to
+                # keep every worker busy, and a large account's raw pages never pile up in
+                # memory waiting for their turn.
+                ahead = iter(rest)
+                pending: deque[Future[Any]] = deque(
+                    pool.submit(fetch, page) for page in islice(ahead, 2 * workers))
+                items = items_of(first)  # built while the other pages are on their way
+                del first
+                while pending:
+                    body = pending.popleft().result()
+                    for page in islice(ahead, 1):
+                        pending.append(pool.submit(fetch, page))
+                    items.extend(items_of(body))
+                    del body
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
             return items
-        workers = min(self.page_workers, len(rest))
-        if workers == 1:
-            for page in rest:
-                items.extend(extract(fetch(page)))
-            return items
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudkit-page") as pool:
-            for body in pool.map(fetch, rest):
-                items.extend(extract(body))
-        return items
 
     def follow_links(
         self,
@@ -487,6 +553,68 @@ class Connection:
 
 
 _DEFAULT_SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "token", "password", "secret"})
+_BODY_CHUNK = 256 * 1024
+
+
+_gc_lock = threading.Lock()
+_gc_depth = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def gc_paused(pause: bool = True) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the ``with`` block.
+
+    Counted across threads: the first block to enter disables the collector (only when it
+    was enabled), the last to leave enables it again, so concurrent listings (several
+    accounts at once) never switch it back on under each other. Reference counting goes on
+    freeing everything as usual; only the search for reference cycles waits. A collector
+    the program disabled itself stays disabled.
+
+    On leaving, the objects that survived the block (the listing: long-lived by nature) are
+    moved to the oldest generation (``gc.freeze()`` then ``gc.unfreeze()``), so the young
+    collection that would otherwise follow does not scan hundreds of thousands of fresh
+    objects that hold no cycles; they are scanned with the rest at the next full
+    collection. Skipped when the program keeps objects frozen itself (``gc.freeze()``
+    before forking workers): unfreezing would undo that.
+    """
+    global _gc_depth, _gc_was_enabled
+    if not pause:
+        yield
+        return
+    with _gc_lock:
+        if _gc_depth == 0:
+            _gc_was_enabled = gc.isenabled()
+            if _gc_was_enabled:
+                gc.disable()
+        _gc_depth += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_depth -= 1
+            if _gc_depth == 0 and _gc_was_enabled:
+                if gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
+                gc.enable()
+
+
+def _chunk_reader(resp: requests.Response) -> Callable[[], bytes]:
+    """A function returning the next piece of the decoded body (b"" at the end).
+
+    ``read1`` does at most one network read per call, so the caller sees every piece as it
+    comes (and can stop a body that trickles in). When something already read the body
+    (a recording hook, a test helper), requests hands out what it kept.
+    """
+    raw = resp.raw
+    read1 = getattr(raw, "read1", None)
+    if getattr(resp, "_content_consumed", False) or raw is None:
+        pieces = resp.iter_content(_BODY_CHUNK)
+        return lambda: next(pieces, b"")
+    if read1 is not None:
+        return lambda: read1(_BODY_CHUNK, decode_content=True) or b""
+    return lambda: raw.read(_BODY_CHUNK, decode_content=True) or b""
 
 
 def _retry_after_header(headers: Mapping[str, str]) -> float | None:

@@ -25,6 +25,7 @@ __all__ = [
     "parse_datetime",
     "parser",
     "req",
+    "req_id",
     "split_ips",
 ]
 
@@ -81,6 +82,15 @@ def req(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str)
     if not isinstance(value, kinds):
         raise MalformedResponseError(f"{what}: field '{key}' has type {type(value).__name__}")
     return value
+
+
+def req_id(obj: dict[str, Any], key: str, what: str) -> str:
+    """The id in ``obj[key]`` (a number or a non-blank string) as text without surrounding
+    blanks; MalformedResponseError when it is missing, of another type or blank."""
+    text = str(req(obj, key, (int, str), what)).strip()
+    if not text:
+        raise MalformedResponseError(f"{what}: field '{key}' is empty")
+    return text
 
 
 def opt_int(value: Any) -> int | None:

@@ -14,6 +14,7 @@ __all__ = [
     "RedactingFilter",
     "protect_third_party_loggers",
     "redact_auth_words",
+    "redact_exception",
     "redact_headers",
     "redact_text",
     "redact_url",
@@ -57,6 +58,24 @@ def redact_text(text: str, secrets: Iterable[str | None]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
     return text
+
+
+#: Text attributes of cloudkit errors that may echo what was sent (besides ``args``).
+_ERROR_TEXT_ATTRS = ("message", "body", "hint", "url")
+
+
+def redact_exception(exc: BaseException, secrets: Iterable[str | None]) -> BaseException:
+    """Replace each (non-trivial) secret in an exception's text (its ``args`` and the
+    ``message``, ``body``, ``hint`` and ``url`` of cloudkit errors), in place; returns ``exc``."""
+    values = [secret for secret in secrets if secret and len(secret) >= 4]
+    if not values:
+        return exc
+    for attr in _ERROR_TEXT_ATTRS:
+        value = getattr(exc, attr, None)
+        if isinstance(value, str):
+            setattr(exc, attr, redact_text(value, values))
+    exc.args = tuple(redact_text(a, values) if isinstance(a, str) else a for a in exc.args)
+    return exc
 
 
 _BEARER = re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")

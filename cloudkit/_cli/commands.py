@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +78,17 @@ def cmd_providers(ctx: Context) -> int:
 # ---------------------------------------------------------------------------------- nodes
 
 
-def _show_nodes(ctx: Context, nodes: list[Node]) -> None:
-    rows = [node_dict(n) for n in nodes]
+def _show_rows(ctx: Context, rows: list[dict[str, Any]], columns: Sequence[Column], empty: str) -> int:
+    """Print ``rows`` as JSON (``-o json``) or as a table (``empty`` when there are none); exit 0."""
     if ctx.json:
         print_json(rows, ctx.out)
     else:
-        print_table(rows, NODE_COLUMNS, empty="(no nodes)", stream=ctx.out)
+        print_table(rows, columns, empty=empty, stream=ctx.out)
+    return 0
+
+
+def _show_nodes(ctx: Context, nodes: list[Node]) -> None:
+    _show_rows(ctx, [node_dict(n) for n in nodes], NODE_COLUMNS, "(no nodes)")
 
 
 def _show_node(ctx: Context, node: Node) -> None:
@@ -224,31 +230,19 @@ def cmd_nodes_destroy(ctx: Context) -> int:
 def cmd_sizes(ctx: Context) -> int:
     """``sizes [--location L]``."""
     rows = [size_dict(s) for s in ctx.driver().list_sizes(location=ctx.args.location)]
-    if ctx.json:
-        print_json(rows, ctx.out)
-    else:
-        print_table(rows, SIZE_COLUMNS, empty="(no sizes)", stream=ctx.out)
-    return 0
+    return _show_rows(ctx, rows, SIZE_COLUMNS, "(no sizes)")
 
 
 def cmd_images(ctx: Context) -> int:
     """``images [--location L]``."""
     rows = [image_dict(i) for i in ctx.driver().list_images(location=ctx.args.location)]
-    if ctx.json:
-        print_json(rows, ctx.out)
-    else:
-        print_table(rows, IMAGE_COLUMNS, empty="(no images)", stream=ctx.out)
-    return 0
+    return _show_rows(ctx, rows, IMAGE_COLUMNS, "(no images)")
 
 
 def cmd_locations(ctx: Context) -> int:
     """``locations``."""
     rows = [location_dict(loc) for loc in ctx.driver().list_locations()]
-    if ctx.json:
-        print_json(rows, ctx.out)
-    else:
-        print_table(rows, LOCATION_COLUMNS, empty="(no locations)", stream=ctx.out)
-    return 0
+    return _show_rows(ctx, rows, LOCATION_COLUMNS, "(no locations)")
 
 
 # ----------------------------------------------------------------------------------- keys
@@ -256,12 +250,7 @@ def cmd_locations(ctx: Context) -> int:
 
 def cmd_keys_list(ctx: Context) -> int:
     """``keys list``."""
-    rows = [key_dict(k) for k in ctx.driver().list_key_pairs()]
-    if ctx.json:
-        print_json(rows, ctx.out)
-    else:
-        print_table(rows, KEY_COLUMNS, empty="(no keys)", stream=ctx.out)
-    return 0
+    return _show_rows(ctx, [key_dict(k) for k in ctx.driver().list_key_pairs()], KEY_COLUMNS, "(no keys)")
 
 
 def cmd_keys_add(ctx: Context) -> int:
@@ -305,14 +294,9 @@ def cmd_accounts_list(ctx: Context) -> int:
     config = _config(ctx)
     rows = [{**acc.public(), "default": name == config.default_account}
             for name, acc in sorted(config.accounts.items())]
-    if ctx.json:
-        print_json(rows, ctx.out)
-    else:
-        print_table(rows, [Column("NAME", key("name")), Column("PROVIDER", key("provider")),
-                           Column("DEFAULT", key("default")), Column("BASE URL", key("base_url")),
-                           Column("CREDENTIALS", key("credentials"))],
-                    empty=f"(no accounts in {config.path})", stream=ctx.out)
-    return 0
+    columns = [Column("NAME", key("name")), Column("PROVIDER", key("provider")), Column("DEFAULT", key("default")),
+               Column("BASE URL", key("base_url")), Column("CREDENTIALS", key("credentials"))]
+    return _show_rows(ctx, rows, columns, f"(no accounts in {config.path})")
 
 
 def cmd_accounts_check(ctx: Context) -> int:

@@ -49,6 +49,7 @@ class Context:
         self.args = args
         self.env = env
         self.secrets: list[str] = []
+        # RedactingWriter offers the write/flush/isatty subset of IO[str] that the commands use.
         self.out: IO[str] = RedactingWriter(stdout, self.secrets)  # type: ignore[assignment]
         self.err: IO[str] = RedactingWriter(stderr, self.secrets)  # type: ignore[assignment]
         self.stdin = stdin

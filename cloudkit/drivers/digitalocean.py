@@ -22,6 +22,7 @@ Model mapping (decisions recorded here, see also ``fixtures/digitalocean/README.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import math
 import re
@@ -62,6 +63,7 @@ from cloudkit.parsing import (
     parse_datetime,
     parser,
     req,
+    req_id,
 )
 from cloudkit.response import JsonResponse, parse_retry_after
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
@@ -170,19 +172,6 @@ class DigitalOceanAction:
 # --------------------------------------------------------------------------- helpers
 
 
-def _ident(data: Mapping[str, Any], key: str, what: str) -> str:
-    """An id field (int or non-empty string) as a string."""
-    if key not in data:
-        raise MalformedResponseError(f"{what}: missing field '{key}'")
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise MalformedResponseError(f"{what}: field '{key}' has type {type(value).__name__}")
-    text = str(value).strip()
-    if not text:
-        raise MalformedResponseError(f"{what}: field '{key}' is empty")
-    return text
-
-
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -192,7 +181,20 @@ def _bool_or_none(value: Any) -> bool | None:
 
 
 def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    if not value or not isinstance(value, list):
+        return []
+    return [v for v in value if isinstance(v, str)]
+
+
+def _ints(value: Any) -> list[int]:
+    if not value or not isinstance(value, list):
+        return []
+    return [v for v in value if isinstance(v, int)]
+
+
+def _types(value: dict[str, Any]) -> tuple[type, ...]:
+    """The JSON types of an object's values, in order (``==`` alone takes True for 1 and 1.0)."""
+    return tuple(map(type, value.values()))
 
 
 def _page_number(link: Any) -> int | None:
@@ -238,6 +240,10 @@ def _dedupe(items: Iterable[Any], key: Callable[[Any], Any]) -> list[Any]:
             seen.add(marker)
         out.append(item)
     return out
+
+
+def _model_key(item: Any) -> Any:
+    return ("id", item.id)
 
 
 def _raw_key(item: Any) -> Any:
@@ -316,19 +322,26 @@ class DigitalOceanNodeDriver(NodeDriver):
         if secret:
             raise ConfigurationError("DigitalOcean API v2 takes only a token; do not pass a secret")
         super().__init__(key.strip(), None, secure, host, port, **kwargs)
+        #: (kind, slug) -> (raw object, its value types, parsed model, keys of mutable extras);
+        #: see ``_embedded_model``.
+        self._embedded_memo: dict[tuple[str, str | None], tuple[dict[str, Any], tuple[type, ...], Any,
+                                                                tuple[str, ...]]] = {}
 
     # -- request helpers --------------------------------------------------------------------
 
-    def _list(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> list[Any]:
-        """Every item of a paged listing (``key`` names the array in each page)."""
+    def _list(self, path: str, key: str, params: Mapping[str, Any] | None = None,
+              transform: Callable[[Any], Any] | None = None) -> list[Any]:
+        """Every item of a paged listing (``key`` names the array in each page), each
+        passed through ``transform`` (a model builder with an ``id``) as its page arrives
+        when given; an item seen twice (pages shift while droplets come and go) counts once."""
 
         def extract(body: Any) -> list[Any]:
             page = as_dict(body, f"GET {path}")
             return as_list(page.get(key), f"GET {path}: '{key}'")
 
         items = self.connection.paginate(path, extract, _total_pages(key), params=params,
-                                         page_size=PAGE_SIZE)
-        return _dedupe(items, _raw_key)
+                                         page_size=PAGE_SIZE, transform=transform)
+        return _dedupe(items, _raw_key if transform is None else _model_key)
 
     def _get(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         body = as_dict(self.connection.request(path, params=params).object, f"GET {path}")
@@ -386,48 +399,46 @@ class DigitalOceanNodeDriver(NodeDriver):
     @parser("droplet")
     def _to_node(self, data: Any) -> Node:
         droplet = as_dict(data, "droplet")
-        node_id = _ident(droplet, "id", "droplet")
+        get = droplet.get
+        node_id = req_id(droplet, "id", "droplet")
         name = req(droplet, "name", str, "droplet")
-        public_ips, private_ips, addresses = self._addresses(droplet.get("networks"))
-        region = droplet.get("region")
-        region = region if isinstance(region, dict) else {}
-        image = self._embedded(droplet.get("image"), self._to_image)
+        networks = get("networks")
+        if not isinstance(networks, dict):
+            networks = None
+        public_ips, private_ips, addresses = self._addresses(networks)
+        region = get("region")
+        if not isinstance(region, dict):
+            region = {}
+        image = self._embedded_model("image", get("image"), self._to_image)
+        status = get("status")
+        created_at = get("created_at")
+        kernel = get("kernel")
         extra: dict[str, Any] = {
-            "status": _str_or_none(droplet.get("status")),
-            "memory": opt_int(droplet.get("memory")),
-            "vcpus": opt_int(droplet.get("vcpus")),
-            "disk": opt_int(droplet.get("disk")),
-            "locked": _bool_or_none(droplet.get("locked")),
-            "created_at": _str_or_none(droplet.get("created_at")),
-            "size_slug": _str_or_none(droplet.get("size_slug")),
+            "status": status if isinstance(status, str) and status else None,
+            "memory": opt_int(get("memory")),
+            "vcpus": opt_int(get("vcpus")),
+            "disk": opt_int(get("disk")),
+            "locked": _bool_or_none(get("locked")),
+            "created_at": created_at if isinstance(created_at, str) and created_at else None,
+            "size_slug": _str_or_none(get("size_slug")),
             "region": _str_or_none(region.get("slug")),
             "region_name": _str_or_none(region.get("name")),
             "image_id": image.id if image else None,
             "image_slug": image.extra.get("slug") if image else None,
-            "features": _strings(droplet.get("features")),
-            "backup_ids": [v for v in droplet.get("backup_ids") or [] if isinstance(v, int)]
-            if isinstance(droplet.get("backup_ids"), list) else [],
-            "snapshot_ids": [v for v in droplet.get("snapshot_ids") or [] if isinstance(v, int)]
-            if isinstance(droplet.get("snapshot_ids"), list) else [],
-            "volume_ids": _strings(droplet.get("volume_ids")),
-            "vpc_uuid": _str_or_none(droplet.get("vpc_uuid")),
-            "kernel": droplet.get("kernel") if isinstance(droplet.get("kernel"), dict) else None,
-            "networks": droplet.get("networks") if isinstance(droplet.get("networks"), dict) else {},
+            "features": _strings(get("features")),
+            "backup_ids": _ints(get("backup_ids")),
+            "snapshot_ids": _ints(get("snapshot_ids")),
+            "volume_ids": _strings(get("volume_ids")),
+            "vpc_uuid": _str_or_none(get("vpc_uuid")),
+            "kernel": kernel if isinstance(kernel, dict) else None,
+            "networks": networks if networks is not None else {},
             "addresses": addresses,
         }
-        return Node(
-            id=node_id,
-            name=name,
-            state=self._state(droplet.get("status")),
-            public_ips=public_ips,
-            private_ips=private_ips,
-            driver=self,
-            size=self._node_size(droplet),
-            image=image,
-            created_at=parse_datetime(droplet.get("created_at")),
-            extra=extra,
-            tags=_strings(droplet.get("tags")),
-        )
+        size = self._embedded_model("size", get("size"), self._to_size)
+        if size is None:
+            size = self._node_size(droplet)
+        return Node(node_id, name, self._state(status), public_ips, private_ips, self, size, image,
+                    parse_datetime(created_at), extra, _strings(get("tags")))
 
     @staticmethod
     def _addresses(networks: Any) -> tuple[list[str], list[str], list[dict[str, Any]]]:
@@ -439,17 +450,19 @@ class DigitalOceanNodeDriver(NodeDriver):
             return public, private, entries
         for family in ("v4", "v6"):
             listed = networks.get(family)
-            if not isinstance(listed, list):
+            if not listed or not isinstance(listed, list):
                 continue
             for net in listed:
                 if not isinstance(net, dict):
                     continue
                 address = net.get("ip_address")
-                if not isinstance(address, str) or not address.strip():
+                if not isinstance(address, str):
                     continue
                 address = address.strip()
+                if not address:
+                    continue
                 kind = net.get("type")
-                if kind not in ("public", "private"):
+                if kind != "public" and kind != "private":
                     kind = "private" if is_private_ip(address) else "public"
                 target = private if kind == "private" else public
                 if address not in target:
@@ -475,6 +488,37 @@ class DigitalOceanNodeDriver(NodeDriver):
             return parse(value)
         except MalformedResponseError:
             return None
+
+    def _embedded_model(self, kind: str, value: Any, parse: Callable[[Any], Any]) -> Any:
+        """``_embedded(value, parse)`` for the size and image every droplet embeds, remembering
+        the last parse per slug: a listing's droplets share a few sizes and images, and
+        checking that an object equals the one parsed before (same values, same JSON types)
+        costs a fraction of parsing it again. Every node gets its own copy of the model,
+        with its own lists and dicts in ``extra``."""
+        if not isinstance(value, dict) or not value:
+            return None
+        slug = value.get("slug")
+        key = (kind, slug if isinstance(slug, str) else None)
+        memo = self._embedded_memo
+        hit = memo.get(key)
+        if hit is not None and hit[0] == value and hit[1] == _types(value):
+            return self._copy_model(hit[2], hit[3])
+        model = self._embedded(value, parse)
+        if model is not None:
+            if len(memo) >= 64:
+                memo.clear()
+            mutable = tuple(k for k, v in model.extra.items() if isinstance(v, (list, dict)))
+            memo[key] = (copy.deepcopy(value), _types(value), self._copy_model(model, mutable), mutable)
+        return model
+
+    def _copy_model(self, model: Any, mutable: tuple[str, ...]) -> Any:
+        extra = model.extra.copy()
+        for name in mutable:
+            extra[name] = extra[name].copy()
+        if isinstance(model, NodeSize):
+            return NodeSize(model.id, model.name, model.ram, model.disk, model.bandwidth, model.price, self,
+                            model.vcpus, extra)
+        return NodeImage(model.id, model.name, self, extra)
 
     def _node_size(self, droplet: dict[str, Any]) -> NodeSize | None:
         size = self._embedded(droplet.get("size"), self._to_size)
@@ -525,7 +569,7 @@ class DigitalOceanNodeDriver(NodeDriver):
     @parser("image")
     def _to_image(self, data: Any) -> NodeImage:
         image = as_dict(data, "image")
-        image_id = _ident(image, "id", "image")
+        image_id = req_id(image, "id", "image")
         slug = _str_or_none(image.get("slug"))
         name = _str_or_none(image.get("name")) or slug or image_id
         extra: dict[str, Any] = {
@@ -560,7 +604,7 @@ class DigitalOceanNodeDriver(NodeDriver):
     @parser("ssh_key")
     def _to_key_pair(self, data: Any) -> KeyPair:
         key = as_dict(data, "ssh_key")
-        key_id = _ident(key, "id", "ssh_key")
+        key_id = req_id(key, "id", "ssh_key")
         name = req(key, "name", str, "ssh_key")
         public_key = key.get("public_key")
         public_key = public_key if isinstance(public_key, str) else ""
@@ -570,7 +614,7 @@ class DigitalOceanNodeDriver(NodeDriver):
     @parser("action")
     def _to_action(self, data: Any) -> DigitalOceanAction:
         action = as_dict(data, "action")
-        action_id = _ident(action, "id", "action")
+        action_id = req_id(action, "id", "action")
         region = action.get("region")
         region_slug = _str_or_none(action.get("region_slug"))
         if region_slug is None:
@@ -626,7 +670,8 @@ class DigitalOceanNodeDriver(NodeDriver):
     def list_nodes(self, tag: str | None = None) -> list[Node]:
         """Every droplet (only those tagged ``tag``, filtered by the API, when given)."""
         params = {"tag_name": _check_tag(tag)} if tag is not None else None
-        return [self._to_node(item) for item in self._list("/v2/droplets", "droplets", params)]
+        nodes: list[Node] = self._list("/v2/droplets", "droplets", params, transform=self._to_node)
+        return nodes
 
     def get_node(self, node_id: str) -> Node:
         """One droplet by id; NotFoundError when it does not exist (at once, without a request,

@@ -51,13 +51,11 @@ from __future__ import annotations
 import logging
 import math
 import re
-import secrets
-import string
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from cloudkit.connection import QueryKeyConnection, Timeout
+from cloudkit.connection import QueryKeyConnection
 from cloudkit.driver import ACTIONS, NodeDriver, object_id
 from cloudkit.errors import (
     CloudkitError,
@@ -80,9 +78,10 @@ from cloudkit.models import (
     NodeSize,
     NodeState,
 )
-from cloudkit.parsing import as_dict, as_list, opt_float, opt_int, parser, req, split_ips
-from cloudkit.redact import redact_text
+from cloudkit.parsing import as_dict, as_list, opt_float, opt_int, parser, req, req_id, split_ips
+from cloudkit.redact import redact_exception
 from cloudkit.response import STATUS_ERRORS, JsonResponse, Response
+from cloudkit.secrets_gen import generate_password
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
 
 __all__ = ["HostVirtualConnection", "HostVirtualNodeDriver", "HostVirtualResponse"]
@@ -164,19 +163,6 @@ def _error_class(status: int) -> type[ProviderError]:
     return ServerError if status >= 500 else ProviderError
 
 
-def _scrub(exc: BaseException, secret_values: Iterable[str | None]) -> BaseException:
-    """Remove secrets (API key, root password) from an exception's text, in place."""
-    values = [value for value in secret_values if value and len(value) >= 4]
-    if not values:
-        return exc
-    for attr in ("message", "body", "hint", "url"):
-        value = getattr(exc, attr, None)
-        if isinstance(value, str):
-            setattr(exc, attr, redact_text(value, values))
-    exc.args = tuple(redact_text(a, values) if isinstance(a, str) else a for a in exc.args)
-    return exc
-
-
 def _describe(exc: BaseException) -> str:
     """One line about a failed step, without the driver prefix."""
     if isinstance(exc, ProviderError):
@@ -224,38 +210,16 @@ class HostVirtualConnection(QueryKeyConnection):
     key_param = "key"
     responseCls = HostVirtualResponse
 
-    def request(
-        self,
-        action: str,
-        params: Mapping[str, Any] | None = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        method: str = "GET",
-        *,
-        response_cls: type[Response] | None = None,
-        idempotent: bool | None = None,
-        timeout: Timeout | None = None,
-        outcome_hint: str | None = None,
-    ) -> Response:
+    def request(self, *args: Any, **kwargs: Any) -> Response:
         """As ``Connection.request``; any error text that echoes the API key is scrubbed."""
         try:
-            return super().request(action, params, data, headers, method, response_cls=response_cls,
-                                   idempotent=idempotent, timeout=timeout, outcome_hint=outcome_hint)
+            return super().request(*args, **kwargs)
         except CloudkitError as exc:
-            _scrub(exc, [self.key])
+            redact_exception(exc, [self.key])
             raise
 
 
 # -- small parsing helpers ------------------------------------------------------------------
-
-def _id_value(value: Any, what: str, field: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise MalformedResponseError(f"{what}: field '{field}' is not an id ({type(value).__name__})")
-    text = str(value).strip()
-    if not text:
-        raise MalformedResponseError(f"{what}: field '{field}' is empty")
-    return text
-
 
 def _opt_id(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
@@ -320,16 +284,6 @@ def _check_fqdn(name: Any) -> str:
             f"(at least two dot-separated labels of 1-63 letters, digits or hyphens, no hyphen at "
             f"either end, 255 characters at most); got {name[:80]!r}")
     return name
-
-
-def _generate_password(length: int = 24) -> str:
-    """A strong root password of letters and digits (one of each kind at least)."""
-    alphabet = string.ascii_letters + string.digits
-    while True:
-        password = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
-                and any(c.isdigit() for c in password)):
-            return password
 
 
 def _seconds(value: Any, default: float, what: str) -> float:
@@ -502,7 +456,7 @@ class HostVirtualNodeDriver(NodeDriver):
         except OutcomeUnknownError as exc:
             # The build may have happened: cancelling now could destroy a server the user has.
             # Keep the package and say exactly what to look for.
-            _scrub(exc, [password])
+            redact_exception(exc, [password])
             raise OutcomeUnknownError(
                 f"creating node {fqdn!r}: package {package_id} was ordered, then the build request got "
                 "no answer, so the server may have been built",
@@ -552,7 +506,7 @@ class HostVirtualNodeDriver(NodeDriver):
         if not generate:
             raise ValidationError("building needs auth (NodeAuthSSHKey or NodeAuthPassword) "
                                   "or ex_ssh_key_id")
-        password = _generate_password()
+        password = generate_password(24)  # letters and digits
         fields["password"] = password
         return fields, password
 
@@ -581,7 +535,7 @@ class HostVirtualNodeDriver(NodeDriver):
         body = self.connection.request("/cloud/buy/", data={"plan": plan}, method="POST",
                                        outcome_hint=hint).object
         try:
-            return _id_value(as_dict(body, "order reply").get("id"), "order reply", "id")
+            return req_id(as_dict(body, "order reply"), "id", "order reply")
         except MalformedResponseError as exc:
             raise MalformedResponseError(f"{exc.message}; {hint}", driver=self.name) from None
 
@@ -600,7 +554,7 @@ class HostVirtualNodeDriver(NodeDriver):
 
     def _cancel_after_failed_build(self, package_id: str, fqdn: str, build_error: CloudkitError,
                                    password: str | None) -> CreateNodeError:
-        _scrub(build_error, [password])
+        redact_exception(build_error, [password])
         built = _describe(build_error)
         status = build_error.status if isinstance(build_error, ProviderError) else None
         code = build_error.code if isinstance(build_error, ProviderError) else None
@@ -788,7 +742,7 @@ class HostVirtualNodeDriver(NodeDriver):
     @parser("server")
     def _to_node(self, data: Any) -> Node:
         obj = as_dict(data, "server")
-        node_id = _id_value(obj.get("mbpkgid"), "server", "mbpkgid")
+        node_id = req_id(obj, "mbpkgid", "server")
         fqdn = _opt_str(obj.get("fqdn")) or ""
         addresses = [value.strip() for value in (obj.get("ip"), obj.get("ipv6"))
                      if isinstance(value, str) and value.strip()]
@@ -813,7 +767,7 @@ class HostVirtualNodeDriver(NodeDriver):
     @parser("plan")
     def _to_size(self, data: Any) -> NodeSize:
         obj = as_dict(data, "plan")
-        size_id = _id_value(obj.get("plan_id"), "plan", "plan_id")
+        size_id = req_id(obj, "plan_id", "plan")
         name = req(obj, "plan", str, "plan")
         ram = _amount(obj.get("ram"), "MB")
         disk = _amount(obj.get("disk"), "GB")
@@ -834,7 +788,7 @@ class HostVirtualNodeDriver(NodeDriver):
     @parser("image")
     def _to_image(self, data: Any) -> NodeImage:
         obj = as_dict(data, "image")
-        image_id = _id_value(obj.get("id"), "image", "id")
+        image_id = req_id(obj, "id", "image")
         name = req(obj, "os", str, "image")
         extra = {key: value for key, value in obj.items() if key not in ("id", "os")
                  and (value is None or isinstance(value, (str, int, float, bool)))}
@@ -843,7 +797,7 @@ class HostVirtualNodeDriver(NodeDriver):
     @parser("location")
     def _to_location(self, data: Any, key: Any = None) -> NodeLocation:
         obj = as_dict(data, "location")
-        location_id = _id_value(obj.get("id"), "location", "id")
+        location_id = req_id(obj, "id", "location")
         name = obj.get("name")
         if not isinstance(name, str) or not name.strip():
             name = key if isinstance(key, str) and key.strip() else None
@@ -862,7 +816,7 @@ class HostVirtualNodeDriver(NodeDriver):
     @parser("SSH key")
     def _to_key_pair(self, data: Any) -> KeyPair:
         obj = as_dict(data, "SSH key")
-        key_id = _id_value(obj.get("id"), "SSH key", "id")
+        key_id = req_id(obj, "id", "SSH key")
         name = req(obj, "name", str, "SSH key")
         public = req(obj, "ssh_key", str, "SSH key").strip()
         fingerprint = _opt_str(obj.get("fingerprint"))
@@ -876,13 +830,13 @@ class HostVirtualNodeDriver(NodeDriver):
     @parser("package")
     def _to_package(self, data: Any) -> dict[str, Any]:
         obj = dict(as_dict(data, "package"))
-        obj["mbpkgid"] = _id_value(obj.get("mbpkgid"), "package", "mbpkgid")
+        obj["mbpkgid"] = req_id(obj, "mbpkgid", "package")
         return obj
 
     @parser("job")
     def _to_job(self, data: Any) -> dict[str, Any]:
         obj = dict(as_dict(data, "job"))
-        obj["id"] = _id_value(obj.get("id"), "job", "id")
+        obj["id"] = req_id(obj, "id", "job")
         status = opt_int(obj.get("status"))
         obj["status"] = status
         obj["done"] = status is not None and status >= 5

@@ -69,8 +69,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-import secrets
-import string
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -102,10 +100,11 @@ from cloudkit.models import (
     NodeSize,
     NodeState,
 )
-from cloudkit.parsing import as_dict, as_list, opt_int, parse_datetime, parser, split_ips
+from cloudkit.parsing import as_dict, as_list, opt_int, parse_datetime, parser, req_id, split_ips
 from cloudkit.pricing import get_size_price
-from cloudkit.redact import redact_text
+from cloudkit.redact import redact_exception
 from cloudkit.response import STATUS_ERRORS, JsonResponse
+from cloudkit.secrets_gen import generate_password
 from cloudkit.sshkeys import fingerprint_md5, generate_key_pair, parse_public_key
 
 __all__ = [
@@ -260,15 +259,6 @@ class NephoscalePasswordKey:
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _item_id(value: Any, what: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise MalformedResponseError(f"{what}: field 'id' is missing or not a number")
-    text = str(value).strip()
-    if not text:
-        raise MalformedResponseError(f"{what}: field 'id' is empty")
-    return text
-
-
 def _text(obj: Mapping[str, Any], key: str) -> str | None:
     value = obj.get(key)
     return value if isinstance(value, str) else None
@@ -287,22 +277,22 @@ def _numeric_id(value: Any, kind: str) -> str:
     return ident
 
 
-def _check_name(name: Any) -> str:
-    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
-        shown = name[:70] if isinstance(name, str) else type(name).__name__
+def _check_text(value: Any, pattern: re.Pattern[str], what: str, chars: str, longest: int) -> str:
+    """``value`` when it is text matching ``pattern``, else a ValidationError that states the rule."""
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        shown = value[:70] if isinstance(value, str) else type(value).__name__
         raise ValidationError(
-            f"invalid NephoScale server name {shown!r}: it must start with a letter, contain only "
-            "letters, digits, '-' and '_', end with a letter or digit, and have at most 64 characters")
-    return name
+            f"invalid NephoScale {what} {shown!r}: it must start with a letter, contain only {chars}, "
+            f"end with a letter or digit, and have at most {longest} characters")
+    return value
+
+
+def _check_name(name: Any) -> str:
+    return _check_text(name, _NAME_RE, "server name", "letters, digits, '-' and '_'", 64)
 
 
 def _check_hostname(hostname: Any) -> str:
-    if not isinstance(hostname, str) or not _HOSTNAME_RE.fullmatch(hostname):
-        shown = hostname[:40] if isinstance(hostname, str) else type(hostname).__name__
-        raise ValidationError(
-            f"invalid NephoScale hostname {shown!r}: it must start with a letter, contain only "
-            "letters, digits and '-', end with a letter or digit, and have at most 15 characters")
-    return hostname
+    return _check_text(hostname, _HOSTNAME_RE, "hostname", "letters, digits and '-'", 15)
 
 
 def _default_hostname(name: str) -> str:
@@ -312,16 +302,6 @@ def _default_hostname(name: str) -> str:
 
 def _key_name(prefix: str, name: str) -> str:
     return f"{prefix}{name}"[:_KEY_NAME_MAX]
-
-
-def _random_password() -> str:
-    """16 characters with upper and lower case letters and digits."""
-    alphabet = string.ascii_letters + string.digits
-    while True:
-        password = "".join(secrets.choice(alphabet) for _ in range(16))
-        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
-                and any(c.isdigit() for c in password)):
-            return password
 
 
 def _key_material(public_key: str) -> tuple[str, bytes] | str:
@@ -340,10 +320,9 @@ def _scrubbed(secrets_: tuple[str | None, ...] = (), drop_body: bool = False) ->
     try:
         yield
     except CloudkitError as exc:
-        if isinstance(exc, ProviderError):
-            exc.message = redact_text(exc.message or "", secrets_)
-            exc.body = "" if drop_body else redact_text(exc.body or "", secrets_)
-        exc.args = tuple(redact_text(a, secrets_) if isinstance(a, str) else a for a in exc.args)
+        redact_exception(exc, secrets_)
+        if drop_body and isinstance(exc, ProviderError):
+            exc.body = ""
         raise
 
 
@@ -431,7 +410,7 @@ class NephoscaleNodeDriver(NodeDriver):
     @parser("nephoscale zone")
     def _to_location(self, data: Any) -> NodeLocation:
         obj = as_dict(data, "nephoscale zone")
-        ident = _item_id(obj.get("id"), "nephoscale zone")
+        ident = req_id(obj, "id", "nephoscale zone")
         center = _sub(obj, "datacenter")
         extra = {
             "activated": obj.get("activated"),
@@ -445,7 +424,7 @@ class NephoscaleNodeDriver(NodeDriver):
     @parser("nephoscale image")
     def _to_image(self, data: Any) -> NodeImage:
         obj = as_dict(data, "nephoscale image")
-        ident = _item_id(obj.get("id"), "nephoscale image")
+        ident = req_id(obj, "id", "nephoscale image")
         extra: dict[str, Any] = {key: obj.get(key) for key in (
             "architecture", "base_type", "deployable_type", "is_active", "is_default", "max_cpu",
             "max_memory", "create_time", "has_agent", "uri") if key in obj}
@@ -454,7 +433,7 @@ class NephoscaleNodeDriver(NodeDriver):
     @parser("nephoscale service type")
     def _to_size(self, data: Any) -> NodeSize:
         obj = as_dict(data, "nephoscale service type")
-        ident = _item_id(obj.get("id"), "nephoscale service type")
+        ident = req_id(obj, "id", "nephoscale service type")
         sku = _sub(obj, "sku")
         name = _text(obj, "friendly_name") or _text(sku, "name") or ident
         extra = {
@@ -470,7 +449,7 @@ class NephoscaleNodeDriver(NodeDriver):
     def _to_node(self, data: Any) -> Node:
         what = "nephoscale server"
         obj = as_dict(data, what)
-        ident = _item_id(obj.get("id"), what)
+        ident = req_id(obj, "id", what)
         name = obj.get("name")
         if not isinstance(name, str):
             raise MalformedResponseError(f"{what} {ident}: field 'name' is missing or not text")
@@ -493,7 +472,7 @@ class NephoscaleNodeDriver(NodeDriver):
         size = None
         if service.get("id") is not None:
             sku = _sub(service, "sku")
-            size_id = _item_id(service.get("id"), f"{what} {ident} service_type")
+            size_id = req_id(service, "id", f"{what} {ident} service_type")
             # Only what the server tells: ram from its memory; disk is not given (0).
             size = NodeSize(size_id, _text(service, "friendly_name") or _text(sku, "name") or size_id,
                             opt_int(obj.get("memory")) or 0, 0, None, self._price(size_id), self, None,
@@ -524,7 +503,7 @@ class NephoscaleNodeDriver(NodeDriver):
     @parser("nephoscale ssh key")
     def _to_key_pair(self, data: Any) -> KeyPair:
         obj = as_dict(data, "nephoscale ssh key")
-        ident = _item_id(obj.get("id"), "nephoscale ssh key")
+        ident = req_id(obj, "id", "nephoscale ssh key")
         public_key = _text(obj, "public_key") or ""
         try:
             fingerprint: str | None = fingerprint_md5(public_key)
@@ -538,7 +517,7 @@ class NephoscaleNodeDriver(NodeDriver):
     @parser("nephoscale password key")
     def _to_password_key(self, data: Any) -> NephoscalePasswordKey:
         obj = as_dict(data, "nephoscale password key")
-        ident = _item_id(obj.get("id"), "nephoscale password key")
+        ident = req_id(obj, "id", "nephoscale password key")
         extra: dict[str, Any] = {
             key: obj.get(key) for key in ("key_type", "create_time", "uri") if key in obj}
         return NephoscalePasswordKey(ident, _text(obj, "name") or ident, opt_int(obj.get("key_group")),
@@ -717,7 +696,7 @@ class NephoscaleNodeDriver(NodeDriver):
                     server_key_id = self._find_or_import_ssh_key(
                         auth.pubkey, ex_key_name or _key_name("cloudkit-", name), created)
                 else:
-                    password = auth.password if isinstance(auth, NodeAuthPassword) else _random_password()
+                    password = auth.password if isinstance(auth, NodeAuthPassword) else generate_password(16)
                     if auth is None:
                         generated = password
                     key = self.ex_create_password_key(ex_key_name or _key_name("server-", name), password,
@@ -923,7 +902,7 @@ class NephoscaleNodeDriver(NodeDriver):
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("password key name must be a non-empty string")
         if password is None:
-            password = _random_password()
+            password = generate_password(16)
         elif not isinstance(password, str) or not password:
             raise ValidationError("password must be a non-empty string")
         if isinstance(key_group, bool) or key_group not in (KEY_GROUP_SERVER, KEY_GROUP_CONSOLE):

@@ -44,7 +44,7 @@ def unavailable_reason() -> str | None:
         return "a throwaway sshd needs a POSIX system"
     if not os.path.exists(SSHD):
         return f"OpenSSH's server is not installed ({SSHD}; Debian: apt-get install openssh-server)"
-    missing = [tool for tool in _TOOLS if shutil.which(tool) is None]
+    missing = [tool for tool in _TOOLS if shutil.which(_tool(tool)) is None]
     if missing:
         return f"{', '.join(missing)} not found (needed to create a throwaway login user)"
     if os.geteuid() != 0:
@@ -59,9 +59,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _tool(name: str) -> str:
+    """``name`` as found on PATH, or in /usr/sbin (not always on a non-root user's PATH)."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin") or name
+
+
 def _run(*args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), input=input_text, capture_output=True, text=True, check=False,
-                          timeout=30)
+    return subprocess.run([_tool(args[0]), *args[1:]], input=input_text, capture_output=True, text=True,
+                          check=False, timeout=30)
 
 
 def _check(*args: str, input_text: str | None = None) -> str:

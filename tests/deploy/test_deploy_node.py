@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from support.sshd import SshdDummyDriver, SSHServer, free_port
+from support.sshd import SshdDummyDriver, SSHServer, free_port, ssh_with_key
 
 from cloudkit.deployment import (
     DeployEvent,
@@ -36,16 +36,6 @@ from cloudkit.models import Node, NodeAuthPassword, NodeAuthSSHKey, NodeState
 pytestmark = [pytest.mark.sshd, pytest.mark.integration]
 
 Provider = Callable[..., SshdDummyDriver]
-
-
-def _ssh_with_key(server: SSHServer, key: Path, command: str) -> subprocess.CompletedProcess[str]:
-    """The real OpenSSH client, logging in with ``key`` only."""
-    return subprocess.run(
-        ["ssh", "-F", "/dev/null", "-i", str(key), "-p", str(server.port),
-         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-         "-o", "IdentitiesOnly=yes", "-o", "PasswordAuthentication=no", "-o", "LogLevel=ERROR",
-         f"{server.user}@{server.host}", command],
-        capture_output=True, text=True, timeout=20, check=False)
 
 
 def _deploy(driver: DummyNodeDriver, server: SSHServer, deploy: Any, **kwargs: Any) -> Node:
@@ -73,7 +63,7 @@ def test_deploy_pushes_key_runs_script_and_real_ssh_logs_in(
     assert any(line.split()[1] == login_key.with_suffix(".pub").read_text().split()[1]
                for line in sshd.authorized_keys())
     # the real ssh client logs in with the PUSHED key and reads what the script wrote
-    login = _ssh_with_key(sshd, user_key, "cat marker.txt")
+    login = ssh_with_key(sshd, user_key, "cat marker.txt")
     assert login.returncode == 0, login.stderr
     assert login.stdout == "deployed by cloudkit\n"
     phases = [e.phase for e in events]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.sshd import SSHServer
+from support.sshd import SSHServer, ssh_with_key
 
 from cloudkit.deployment import (
     Deployment,
@@ -33,27 +32,17 @@ def client(sshd: SSHServer) -> Iterator[SSHClient]:
         yield connected
 
 
-def _ssh_with_key(server: SSHServer, key: Path, command: str) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` through the real OpenSSH client, logging in with ``key`` only."""
-    return subprocess.run(
-        ["ssh", "-F", "/dev/null", "-i", str(key), "-p", str(server.port),
-         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-         "-o", "IdentitiesOnly=yes", "-o", "PasswordAuthentication=no", "-o", "LogLevel=ERROR",
-         f"{server.user}@{server.host}", command],
-        capture_output=True, text=True, timeout=20, check=False)
-
-
 def test_ssh_key_deployment_creates_dir_and_file_with_modes(sshd: SSHServer, client: SSHClient,
                                                            user_key: Path) -> None:
     pub = user_key.with_suffix(".pub").read_text().strip()
-    assert _ssh_with_key(sshd, user_key, "true").returncode != 0  # not authorized yet
+    assert ssh_with_key(sshd, user_key, "true").returncode != 0  # not authorized yet
     step = SSHKeyDeployment(pub)
     assert step.run(NODE, client) is NODE
     assert step.exit_status == 0
     assert sshd.authorized_keys() == [pub]
     out = client.run("stat -c %a ~/.ssh ~/.ssh/authorized_keys")[0].split()
     assert out == ["700", "600"]
-    login = _ssh_with_key(sshd, user_key, "whoami")
+    login = ssh_with_key(sshd, user_key, "whoami")
     assert login.returncode == 0, login.stderr
     assert login.stdout.strip() == sshd.user
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
 import responses
 from responses import matchers
 
@@ -154,3 +155,19 @@ def hostvirtual_api() -> Iterator[HostVirtualAPI]:
     """Mock vapi.vr.org for the duration of the block."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield HostVirtualAPI(rsps)
+
+
+# -- fixtures: import them into a test module by their function names -------------------------
+
+
+@pytest.fixture(name="api")
+def api_fixture() -> Iterator[HostVirtualAPI]:
+    """The mocked vapi.vr.org."""
+    with hostvirtual_api() as mocked:
+        yield mocked
+
+
+@pytest.fixture(name="driver")
+def driver_fixture() -> HostVirtualNodeDriver:
+    """A driver for the test API key, retries off."""
+    return make_driver()

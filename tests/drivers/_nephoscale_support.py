@@ -110,3 +110,29 @@ def use_prices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 def mock_api() -> responses.RequestsMock:
     """A strict ``responses`` mock (use as a context manager): every answer must be used."""
     return responses.RequestsMock(assert_all_requests_are_fired=True)
+
+
+#: create_node keyword arguments that make its polling fast (and its wait short).
+FAST: dict[str, float] = {"ex_poll_interval": 0.01, "ex_max_poll_interval": 0.02, "ex_wait_timeout": 5.0}
+
+
+# -- fixtures: import them into a test module by their function names -------------------------
+
+
+@pytest.fixture(autouse=True, name="nephoscale_prices")
+def nephoscale_prices_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The NephoScale prices, for every test of a module that imports this fixture."""
+    yield from use_prices(tmp_path, monkeypatch)
+
+
+@pytest.fixture(name="api")
+def api_fixture() -> Iterator[responses.RequestsMock]:
+    """The mocked API (strict: every answer registered must be used)."""
+    with mock_api() as mock:
+        yield mock
+
+
+@pytest.fixture(name="driver")
+def driver_fixture() -> NephoscaleNodeDriver:
+    """A driver for the test account, retries off."""
+    return make_driver()

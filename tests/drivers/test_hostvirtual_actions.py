@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from drivers._hostvirtual_support import API_KEY, HostVirtualAPI, hostvirtual_api, load, make_driver
+from drivers._hostvirtual_support import (
+    API_KEY,
+    HostVirtualAPI,
+    api_fixture,  # noqa: F401  (a fixture)
+    driver_fixture,  # noqa: F401  (a fixture)
+    load,
+)
 
 from cloudkit.drivers.hostvirtual import HostVirtualNodeDriver
 from cloudkit.errors import (
@@ -18,17 +22,6 @@ from cloudkit.errors import (
 from cloudkit.models import Node, NodeAuthPassword, NodeAuthSSHKey, NodeState
 
 PUBKEY = load("GET_server_sshkeys.json")[0]["ssh_key"]
-
-
-@pytest.fixture
-def api() -> Iterator[HostVirtualAPI]:
-    with hostvirtual_api() as mocked:
-        yield mocked
-
-
-@pytest.fixture
-def driver() -> HostVirtualNodeDriver:
-    return make_driver()
 
 
 def node(driver: HostVirtualNodeDriver, state: NodeState, node_id: str = "412017", **extra: str) -> Node:

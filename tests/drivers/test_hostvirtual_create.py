@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
-from drivers._hostvirtual_support import HostVirtualAPI, hostvirtual_api, load, make_driver
+from drivers._hostvirtual_support import (
+    HostVirtualAPI,
+    api_fixture,  # noqa: F401  (a fixture)
+    driver_fixture,  # noqa: F401  (a fixture)
+    load,
+    make_driver,
+)
 
 from cloudkit.drivers.hostvirtual import HostVirtualNodeDriver
 from cloudkit.errors import (
@@ -20,17 +24,6 @@ from cloudkit.models import NodeAuthPassword, NodeAuthSSHKey, NodeImage, NodeLoc
 
 PUBKEY = load("GET_server_sshkeys.json")[0]["ssh_key"]
 NAME = "web7.cloudkit-test.net"
-
-
-@pytest.fixture
-def api() -> Iterator[HostVirtualAPI]:
-    with hostvirtual_api() as mocked:
-        yield mocked
-
-
-@pytest.fixture
-def driver() -> HostVirtualNodeDriver:
-    return make_driver()
 
 
 def size(driver: HostVirtualNodeDriver) -> NodeSize:

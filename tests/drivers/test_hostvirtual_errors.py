@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from drivers._hostvirtual_support import HostVirtualAPI, hostvirtual_api, load, make_driver
+from drivers._hostvirtual_support import (
+    HostVirtualAPI,
+    api_fixture,  # noqa: F401  (a fixture)
+    driver_fixture,  # noqa: F401  (a fixture)
+    load,
+    make_driver,
+)
 
 from cloudkit.drivers.hostvirtual import HostVirtualNodeDriver
 from cloudkit.errors import (
@@ -19,17 +23,6 @@ from cloudkit.errors import (
     ServerError,
     ValidationError,
 )
-
-
-@pytest.fixture
-def api() -> Iterator[HostVirtualAPI]:
-    with hostvirtual_api() as mocked:
-        yield mocked
-
-
-@pytest.fixture
-def driver() -> HostVirtualNodeDriver:
-    return make_driver()
 
 
 def test_listings_read_404_and_412_as_empty(api: HostVirtualAPI, driver: HostVirtualNodeDriver) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from drivers._hostvirtual_support import HostVirtualAPI, hostvirtual_api, load, make_driver
+from drivers._hostvirtual_support import (
+    HostVirtualAPI,
+    api_fixture,  # noqa: F401  (a fixture)
+    driver_fixture,  # noqa: F401  (a fixture)
+    load,
+)
 
 from cloudkit.drivers.hostvirtual import HostVirtualNodeDriver
 from cloudkit.errors import NotFoundError, ValidationError
@@ -13,17 +16,6 @@ from cloudkit.models import KeyPair
 from cloudkit.sshkeys import fingerprint_md5
 
 NEW_KEY = load("POST_server_sshkeys.json")["ssh_key"]
-
-
-@pytest.fixture
-def api() -> Iterator[HostVirtualAPI]:
-    with hostvirtual_api() as mocked:
-        yield mocked
-
-
-@pytest.fixture
-def driver() -> HostVirtualNodeDriver:
-    return make_driver()
 
 
 def test_list_key_pairs(api: HostVirtualAPI, driver: HostVirtualNodeDriver) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from drivers._hostvirtual_support import (
     API_KEY,
     FIXTURE_ENDPOINTS,
     FIXTURES,
     HostVirtualAPI,
-    hostvirtual_api,
+    api_fixture,  # noqa: F401  (a fixture)
+    driver_fixture,  # noqa: F401  (a fixture)
     load,
-    make_driver,
 )
 
 from cloudkit import NodeState, Provider, get_driver
@@ -24,17 +22,6 @@ from cloudkit.errors import (
     ServerError,
     ValidationError,
 )
-
-
-@pytest.fixture
-def api() -> Iterator[HostVirtualAPI]:
-    with hostvirtual_api() as mocked:
-        yield mocked
-
-
-@pytest.fixture
-def driver() -> HostVirtualNodeDriver:
-    return make_driver()
 
 
 def test_registry_and_fixture_map() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,10 @@ from drivers._nephoscale_support import (
     PRICES,
     USER,
     add,
+    api_fixture,  # noqa: F401  (a fixture)
+    driver_fixture,  # noqa: F401  (a fixture)
     make_driver,
-    mock_api,
-    use_prices,
+    nephoscale_prices_fixture,  # noqa: F401  (a fixture)
 )
 
 from cloudkit import Provider, get_driver
@@ -30,22 +30,6 @@ from cloudkit.errors import (
     ServerError,
 )
 from cloudkit.pricing import clear_pricing_cache, get_size_price
-
-
-@pytest.fixture(autouse=True)
-def _prices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from use_prices(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def api() -> Iterator[responses.RequestsMock]:
-    with mock_api() as mock:
-        yield mock
-
-
-@pytest.fixture
-def driver() -> NephoscaleNodeDriver:
-    return make_driver()
 
 
 def test_registry_returns_the_driver_taking_user_and_password() -> None:

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 import responses
 from drivers._nephoscale_support import (
+    FAST,
     RSA_KEY,
     add,
+    api_fixture,  # noqa: F401  (a fixture)
     calls,
+    driver_fixture,  # noqa: F401  (a fixture)
     form,
     load,
     make_driver,
-    mock_api,
-    use_prices,
+    nephoscale_prices_fixture,  # noqa: F401  (a fixture)
 )
 
 from cloudkit.drivers.nephoscale import NephoscaleNodeDriver, NephoscalePasswordKey
@@ -26,24 +26,7 @@ from cloudkit.errors import OutcomeUnknownError, ServerError, ValidationError, W
 from cloudkit.models import KeyPair, NodeAuthPassword, NodeAuthSSHKey, NodeImage, NodeLocation, NodeSize, NodeState
 from cloudkit.sshkeys import generate_key_pair
 
-FAST: dict[str, float] = {"ex_poll_interval": 0.01, "ex_max_poll_interval": 0.02, "ex_wait_timeout": 5.0}
 NEW_KEY = generate_key_pair("ed25519", comment="ci@web-7")[1]
-
-
-@pytest.fixture(autouse=True)
-def _prices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from use_prices(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def api() -> Iterator[responses.RequestsMock]:
-    with mock_api() as mock:
-        yield mock
-
-
-@pytest.fixture
-def driver() -> NephoscaleNodeDriver:
-    return make_driver()
 
 
 def _password_reply(key_id: int) -> dict[str, Any]:

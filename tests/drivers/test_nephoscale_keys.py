@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,11 @@ from drivers._nephoscale_support import (
     KEY_PASSWORDS,
     RSA_KEY,
     add,
+    api_fixture,  # noqa: F401  (a fixture)
     calls,
+    driver_fixture,  # noqa: F401  (a fixture)
     form,
-    make_driver,
-    mock_api,
-    use_prices,
+    nephoscale_prices_fixture,  # noqa: F401  (a fixture)
 )
 
 from cloudkit.drivers.nephoscale import (
@@ -34,23 +33,6 @@ from cloudkit.errors import (
 )
 from cloudkit.models import KeyPair
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
-
-
-@pytest.fixture(autouse=True)
-def _prices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from use_prices(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def api() -> Iterator[responses.RequestsMock]:
-    with mock_api() as mock:
-        yield mock
-
-
-@pytest.fixture
-def driver() -> NephoscaleNodeDriver:
-    return make_driver()
-
 
 # -- SSH keys ---------------------------------------------------------------------------------
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import responses
-from drivers._nephoscale_support import add, calls, form, load, make_driver, mock_api, use_prices
+from drivers._nephoscale_support import (
+    add,
+    api_fixture,  # noqa: F401  (a fixture)
+    calls,
+    driver_fixture,  # noqa: F401  (a fixture)
+    form,
+    load,
+    make_driver,
+    nephoscale_prices_fixture,  # noqa: F401  (a fixture)
+)
 
 from cloudkit.drivers.nephoscale import NephoscaleNodeDriver
 from cloudkit.errors import (
@@ -21,22 +28,6 @@ from cloudkit.errors import (
     ValidationError,
 )
 from cloudkit.models import Node, NodeState
-
-
-@pytest.fixture(autouse=True)
-def _prices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from use_prices(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def api() -> Iterator[responses.RequestsMock]:
-    with mock_api() as mock:
-        yield mock
-
-
-@pytest.fixture
-def driver() -> NephoscaleNodeDriver:
-    return make_driver()
 
 
 def _node(driver: NephoscaleNodeDriver, state: NodeState, node_id: str = "150211") -> Node:

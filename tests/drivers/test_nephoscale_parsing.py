@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from drivers._nephoscale_support import load, make_driver, use_prices
+from drivers._nephoscale_support import (
+    load,
+    make_driver,
+    nephoscale_prices_fixture,  # noqa: F401  (a fixture)
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,11 +36,6 @@ PARSERS: dict[str, tuple[Callable[[Any], Any], type, dict[str, Any]]] = {
     "key_pair": (DRIVER._to_key_pair, KeyPair, load("GET_key_sshrsa.json")["data"][0]),
     "password_key": (DRIVER._to_password_key, object, load("GET_key_password.json")["data"][0]),
 }
-
-
-@pytest.fixture(autouse=True)
-def _prices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from use_prices(tmp_path, monkeypatch)
 
 
 def _check(parse: Callable[[Any], Any], model: type, value: Any) -> None:

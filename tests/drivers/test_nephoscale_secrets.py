@@ -4,39 +4,26 @@ reprs or error texts (with cloudkit's loggers at DEBUG)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
 from drivers._nephoscale_support import (
     BASIC_TOKEN,
+    FAST,
     KEY_PASSWORDS,
     PASSWORD,
     add,
+    api_fixture,  # noqa: F401  (a fixture)
     load,
     make_driver,
-    mock_api,
-    use_prices,
+    nephoscale_prices_fixture,  # noqa: F401  (a fixture)
 )
 
 from cloudkit.errors import CloudkitError, MalformedResponseError, ServerError, ValidationError
 from cloudkit.models import NodeAuthPassword
 
-FAST: dict[str, float] = {"ex_poll_interval": 0.01, "ex_max_poll_interval": 0.02, "ex_wait_timeout": 5.0}
 ROOT_PASSWORD = "Given-R00t-Passw0rd"
-
-
-@pytest.fixture(autouse=True)
-def _prices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from use_prices(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def api() -> Iterator[responses.RequestsMock]:
-    with mock_api() as mock:
-        yield mock
 
 
 def _texts_of(error: BaseException) -> list[str]:

@@ -81,6 +81,12 @@ def start_sim(provider: str, **options: Any) -> Simulator:
     return Simulator(provider, **options).start()
 
 
+def running_sim(provider: str, **options: Any) -> Iterator[Simulator]:
+    """For a fixture: ``start_sim(provider, **options)``, yielded, stopped afterwards."""
+    with start_sim(provider, **options) as simulator:
+        yield simulator
+
+
 def secrets_of(sim: Simulator) -> list[str]:
     """Every form in which the simulator account's credentials could leak."""
     key, secret = sim.credentials

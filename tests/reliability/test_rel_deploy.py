@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _rel_support import CREATE_PATHS, PROVIDERS, create_kwargs, fast_retry, start_sim
+from _rel_support import CREATE_PATHS, PROVIDERS, create_kwargs, fast_retry, running_sim, start_sim
 from support.sshd import SSHServer, free_port, keygen, start_sshd
 
 from cloudkit.deployment import ScriptDeployment
@@ -47,11 +47,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory, sshd: SSHServer) -> dict[str,
 
 @pytest.fixture(params=PROVIDERS)
 def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
-    simulator = start_sim(request.param, boot_seconds=0.1)
-    try:
-        yield simulator
-    finally:
-        simulator.stop()
+    yield from running_sim(request.param, boot_seconds=0.1)
 
 
 def _deploy(sim: Simulator, sshd: SSHServer, keys: dict[str, Path], script: str = "true",

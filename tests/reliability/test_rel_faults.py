@@ -17,7 +17,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
-from _rel_support import CREATE_PATHS, LIST_PATHS, PROVIDERS, create_kwargs, fast_retry, start_sim
+from _rel_support import CREATE_PATHS, LIST_PATHS, PROVIDERS, create_kwargs, fast_retry, running_sim
 from support.loopback import LoopbackServer, Reply
 
 from cloudkit.connection import RetryPolicy
@@ -39,11 +39,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 @pytest.fixture(params=PROVIDERS)
 def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
-    simulator = start_sim(request.param, nodes=2)
-    try:
-        yield simulator
-    finally:
-        simulator.stop()
+    yield from running_sim(request.param, nodes=2)
 
 
 def _driver(sim: Simulator, max_retries: int = 4, **kwargs: Any) -> NodeDriver:

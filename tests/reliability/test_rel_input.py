@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from _rel_support import PROVIDERS, create_kwargs, start_sim
+from _rel_support import PROVIDERS, create_kwargs, running_sim
 
 from cloudkit.driver import NodeDriver
 from cloudkit.errors import CreateNodeError, NotFoundError, ProviderError, ValidationError
@@ -81,11 +81,7 @@ BAD_NODE_IDS: list[Any] = ["", " ", "../1", "1 OR 1=1", "1/reboot", "1?key=x", N
 
 @pytest.fixture(scope="module", params=PROVIDERS)
 def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
-    simulator = start_sim(request.param)
-    try:
-        yield simulator
-    finally:
-        simulator.stop()
+    yield from running_sim(request.param)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
-from _rel_support import CREATE_PATHS, PROVIDERS, create_kwargs, fast_retry, start_sim
+from _rel_support import CREATE_PATHS, PROVIDERS, create_kwargs, fast_retry, running_sim, start_sim
 
 from cloudkit.errors import OutcomeUnknownError
 from cloudkit.models import Node, NodeAuthSSHKey
@@ -29,11 +29,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 @pytest.fixture(params=PROVIDERS)
 def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
-    simulator = start_sim(request.param)
-    try:
-        yield simulator
-    finally:
-        simulator.stop()
+    yield from running_sim(request.param)
 
 
 def _posts(sim: Simulator, glob: str) -> int:

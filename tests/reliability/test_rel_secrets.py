@@ -27,8 +27,8 @@ from _rel_support import (
     exception_text,
     fast_retry,
     leaks,
+    running_sim,
     secrets_of,
-    start_sim,
     sweep_logs,
 )
 
@@ -52,11 +52,7 @@ _UNKNOWN_SIZE = {"digitalocean": "s-99vcpu-1tb", "linode": "g6-fake-99", "hostvi
 
 @pytest.fixture(params=PROVIDERS)
 def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
-    simulator = start_sim(request.param, nodes=1)
-    try:
-        yield simulator
-    finally:
-        simulator.stop()
+    yield from running_sim(request.param, nodes=1)
 
 
 class Flow:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from _rel_support import PROVIDERS, fast_retry, start_sim, sweep_logs
+from _rel_support import PROVIDERS, fast_retry, running_sim, sweep_logs
 
 from cloudkit.driver import NodeDriver
 from cloudkit.sshkeys import generate_key_pair
@@ -36,11 +36,7 @@ _KEYS = [generate_key_pair("ed25519", comment=f"rel-thread-{i}")[1] for i in ran
 
 @pytest.fixture(params=PROVIDERS)
 def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
-    simulator = start_sim(request.param, nodes=THREADS)
-    try:
-        yield simulator
-    finally:
-        simulator.stop()
+    yield from running_sim(request.param, nodes=THREADS)
 
 
 def _worker(driver: NodeDriver, index: int, node_id: str, name: str, all_ids: set[str], sizes: list[str],

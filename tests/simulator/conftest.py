@@ -17,6 +17,12 @@ def _started(provider: str, **options: object) -> Iterator[Simulator]:
     assert sim.server_errors == [], sim.server_errors[0]
 
 
+def _opened(sim: Simulator) -> Iterator[Api]:
+    api = Api(sim)
+    yield api
+    api.close()
+
+
 @pytest.fixture
 def do_sim() -> Iterator[Simulator]:
     yield from _started("digitalocean")
@@ -39,27 +45,19 @@ def nepho_sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def do_api(do_sim: Simulator) -> Iterator[Api]:
-    api = Api(do_sim)
-    yield api
-    api.close()
+    yield from _opened(do_sim)
 
 
 @pytest.fixture
 def linode_api(linode_sim: Simulator) -> Iterator[Api]:
-    api = Api(linode_sim)
-    yield api
-    api.close()
+    yield from _opened(linode_sim)
 
 
 @pytest.fixture
 def hv_api(hv_sim: Simulator) -> Iterator[Api]:
-    api = Api(hv_sim)
-    yield api
-    api.close()
+    yield from _opened(hv_sim)
 
 
 @pytest.fixture
 def nepho_api(nepho_sim: Simulator) -> Iterator[Api]:
-    api = Api(nepho_sim)
-    yield api
-    api.close()
+    yield from _opened(nepho_sim)
