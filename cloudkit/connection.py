@@ -298,12 +298,15 @@ class Connection:
         idempotent: bool | None = None,
         timeout: Timeout | None = None,
         outcome_hint: str | None = None,
+        defer_parse: bool = False,
     ) -> Response:
         """Send one request and return its parsed Response, retrying where safe.
 
         ``idempotent`` overrides the method-based rule (a provider's POST that is safe to
         repeat may say so). ``outcome_hint`` is added to the error when a non-idempotent
-        request may have been carried out but no answer came back.
+        request may have been carried out but no answer came back. ``defer_parse=True``
+        returns the Response with its status checked but its body not yet parsed (call its
+        ``parse()``); ``paginate`` uses it.
         """
         method = method.upper()
         if idempotent is None:
@@ -318,7 +321,7 @@ class Connection:
         attempt = 0
         while True:
             try:
-                return self._attempt(method, url, query, hdrs, body, cls, req_timeout, attempt)
+                return self._attempt(method, url, query, hdrs, body, cls, req_timeout, attempt, defer_parse)
             except (RateLimitError, ServerError, NetworkError) as exc:
                 wait = self._retry_wait(exc, method, idempotent, attempt, started)
                 if wait is None:
@@ -368,56 +371,64 @@ class Connection:
 
     def _attempt(self, method: str, url: str, query: dict[str, Any], headers: dict[str, str],
                  body: bytes | str | None, cls: type[Response], timeout: tuple[float, float],
-                 attempt: int) -> Response:
+                 attempt: int, defer_parse: bool = False) -> Response:
         import requests
 
-        safe_url = self._safe(url, query)
+        # The redacted URL is only needed for a log line or an error: built on first use
+        # (encoding and redacting the query costs more than the rest of a request's own work).
+        safe_url = _SafeURL(self, url, query)
         t0 = time.perf_counter()
         try:
             resp = self.session.request(method, url, params=query or None, data=body, headers=headers,
                                         timeout=timeout, stream=True, verify=self.verify,
                                         allow_redirects=False)
         except requests.exceptions.SSLError as exc:
-            raise TLSError(f"TLS verification failed for {safe_url}: {_reason(exc)}", method=method,
-                           url=safe_url) from None
+            raise TLSError(f"TLS verification failed for {safe_url()}: {_reason(exc)}", method=method,
+                           url=safe_url()) from None
         except requests.exceptions.ConnectTimeout:
-            raise RequestTimeoutError(f"could not connect to {safe_url} within {timeout[0]}s",
-                                      method=method, url=safe_url, sent=False) from None
+            raise RequestTimeoutError(f"could not connect to {safe_url()} within {timeout[0]}s",
+                                      method=method, url=safe_url(), sent=False) from None
         except requests.exceptions.ReadTimeout:
-            raise RequestTimeoutError(f"no answer from {safe_url} within the {timeout[1]}s read timeout",
-                                      method=method, url=safe_url, sent=True) from None
+            raise RequestTimeoutError(f"no answer from {safe_url()} within the {timeout[1]}s read timeout",
+                                      method=method, url=safe_url(), sent=True) from None
         except requests.exceptions.ConnectionError as exc:
             sent = not _is_connect_failure(exc)
-            raise NetworkError(f"connection to {safe_url} failed: {_reason(exc)}", method=method,
-                               url=safe_url, sent=sent) from None
+            raise NetworkError(f"connection to {safe_url()} failed: {_reason(exc)}", method=method,
+                               url=safe_url(), sent=sent) from None
         except requests.exceptions.RequestException as exc:
-            raise NetworkError(f"request to {safe_url} failed: {_reason(exc)}", method=method,
-                               url=safe_url, sent=True) from None
+            raise NetworkError(f"request to {safe_url()} failed: {_reason(exc)}", method=method,
+                               url=safe_url(), sent=True) from None
         try:
             content = self._read_body(resp, safe_url, method, timeout[1])
         finally:
             resp.close()
-        elapsed = time.perf_counter() - t0
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s -> %d (%d bytes, %.3fs, try %d)", method, safe_url, resp.status_code,
-                      len(content), elapsed, attempt + 1)
+            log.debug("%s %s -> %d (%d bytes, %.3fs, try %d)", method, safe_url(), resp.status_code,
+                      len(content), time.perf_counter() - t0, attempt + 1)
+        if defer_parse:  # passed only when asked for: Response subclasses may predate it
+            return cls(resp.status_code, resp.headers, content, driver_name=self.driver_name, method=method,
+                       url=safe_url, defer_parse=True)
         return cls(resp.status_code, resp.headers, content, driver_name=self.driver_name, method=method,
                    url=safe_url)
 
-    def _read_body(self, resp: requests.Response, safe_url: str, method: str,
+    def _read_body(self, resp: requests.Response, safe_url: str | Callable[[], str], method: str,
                    read_timeout: float | None = None) -> bytes:
         """Read the body in bounded pieces: refuse it past ``max_body_bytes``, and cut it off
         when it takes longer than ``max_response_seconds`` in all (a body that trickles in
-        one byte at a time never trips the per-read timeout)."""
+        one byte at a time never trips the per-read timeout). ``safe_url`` (the redacted URL,
+        or a function returning it) names the request in errors."""
         import requests
         from urllib3.exceptions import HTTPError as Urllib3Error
         from urllib3.exceptions import ReadTimeoutError
+
+        def shown() -> str:
+            return safe_url if isinstance(safe_url, str) else safe_url()
 
         limit = self.max_body_bytes
         length = resp.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > limit:
             raise MalformedResponseError(
-                f"{method} {safe_url}: body of {int(length)} bytes exceeds the {limit}-byte limit",
+                f"{method} {shown()}: body of {int(length)} bytes exceeds the {limit}-byte limit",
                 resp.status_code, driver=self.driver_name)
         seconds = self.max_response_seconds
         if seconds is None:
@@ -434,21 +445,21 @@ class Connection:
                 total += len(chunk)
                 if total > limit:
                     raise MalformedResponseError(
-                        f"{method} {safe_url}: body exceeds the {limit}-byte limit; refused while reading",
+                        f"{method} {shown()}: body exceeds the {limit}-byte limit; refused while reading",
                         resp.status_code, driver=self.driver_name)
                 chunks.append(chunk)
                 if time.monotonic() > deadline:
                     raise RequestTimeoutError(
-                        f"{safe_url}: the answer took longer than {seconds:g}s to arrive in full; cut off",
-                        method=method, url=safe_url, sent=True)
+                        f"{shown()}: the answer took longer than {seconds:g}s to arrive in full; cut off",
+                        method=method, url=shown(), sent=True)
         except CloudkitError:
             raise
         except ReadTimeoutError:
-            raise RequestTimeoutError(f"{safe_url}: the answer stopped arriving within the read timeout",
-                                      method=method, url=safe_url, sent=True) from None
+            raise RequestTimeoutError(f"{shown()}: the answer stopped arriving within the read timeout",
+                                      method=method, url=shown(), sent=True) from None
         except (Urllib3Error, OSError, requests.exceptions.RequestException) as exc:
-            raise NetworkError(f"{safe_url}: connection broke while reading the answer: {_reason(exc)}",
-                               method=method, url=safe_url, sent=True) from None
+            raise NetworkError(f"{shown()}: connection broke while reading the answer: {_reason(exc)}",
+                               method=method, url=shown(), sent=True) from None
         return b"".join(chunks)
 
     # -- paging -----------------------------------------------------------------------------
@@ -485,40 +496,53 @@ class Connection:
         """
         base = dict(params or {})
         base[size_param] = page_size
+        # The page-fetching threads leave each body unparsed: it is decoded on this thread,
+        # just before its items are built. Decoding holds the GIL for the whole body, so it
+        # gains nothing from the threads, and eight threads decoding at once only slow down the
+        # one building (and each other). A Connection subclass that wraps request() (to scrub
+        # its errors, say) keeps every body parsed inside it.
+        defer = type(self).request is Connection.request
 
         def fetch(page: int) -> Any:
-            return self.request(action, {**base, page_param: page}, headers=headers).object
+            resp = self.request(action, {**base, page_param: page}, headers=headers, defer_parse=defer)
+            return resp if defer else resp.object
+
+        def parsed(fetched: Any) -> Any:
+            return fetched.parse() if defer else fetched
 
         def items_of(body: Any) -> list[Any]:
             found = extract(body)
             return list(found) if transform is None else [transform(item) for item in found]
 
         with gc_paused(self.pause_gc):
-            first = fetch(first_page)
+            first = parsed(fetch(first_page))
             pages = total_pages(first, page_size) or 1
             rest = range(first_page + 1, first_page + pages)
             workers = min(self.page_workers, len(rest))
             if workers <= 1:
                 items = items_of(first)
                 for page in rest:
-                    items.extend(items_of(fetch(page)))
+                    items.extend(items_of(parsed(fetch(page))))
                 return items
             from concurrent.futures import Future, ThreadPoolExecutor
 
             pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudkit-page")
             try:
-                # At most two pages per worker fetched ahead of the one being built: enough to
-                # keep every worker busy, and a large account's raw pages never pile up in
-                # memory waiting for their turn.
+                # At most one page per worker (and one more) fetched ahead of the one being
+                # built: enough to keep every worker busy while building is the slower part,
+                # and a large account's raw pages never pile up in memory waiting for their
+                # turn (each held page also keeps memory in its fetching thread's malloc arena).
                 ahead = iter(rest)
                 pending: deque[Future[Any]] = deque(
-                    pool.submit(fetch, page) for page in islice(ahead, 2 * workers))
+                    pool.submit(fetch, page) for page in islice(ahead, workers + 1))
                 items = items_of(first)  # built while the other pages are on their way
                 del first
                 while pending:
-                    body = pending.popleft().result()
+                    fetched = pending.popleft().result()
                     for page in islice(ahead, 1):
                         pending.append(pool.submit(fetch, page))
+                    body = parsed(fetched)  # decoded here, not on the fetching thread
+                    del fetched
                     items.extend(items_of(body))
                     del body
             except BaseException:
@@ -554,6 +578,31 @@ class Connection:
 
 _DEFAULT_SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "token", "password", "secret"})
 _BODY_CHUNK = 256 * 1024
+
+
+class _SafeURL:
+    """A request's URL with its query, secrets redacted, as text made on first call.
+
+    Every request needs one in case a log line is written or an error is raised, but most
+    requests need neither: encoding the query and redacting it would cost more than the rest
+    of cloudkit's own work on a request, so it waits until something asks for the text.
+    """
+
+    __slots__ = ("_conn", "_query", "_text", "_url")
+
+    def __init__(self, conn: Connection, url: str, query: Mapping[str, Any]) -> None:
+        self._conn = conn
+        self._url = url
+        self._query = query
+        self._text: str | None = None
+
+    def __call__(self) -> str:
+        if self._text is None:
+            self._text = self._conn._safe(self._url, self._query)
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"<_SafeURL {self()}>"
 
 
 _gc_lock = threading.Lock()

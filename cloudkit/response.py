@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
-from xml.etree.ElementTree import Element, ParseError
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cloudkit.errors import (
     ConflictError,
@@ -24,6 +24,9 @@ from cloudkit.errors import (
     ServerError,
     ValidationError,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from xml.etree.ElementTree import Element
 
 __all__ = ["STATUS_ERRORS", "JsonResponse", "RawResponse", "Response", "XmlResponse", "parse_retry_after"]
 
@@ -56,23 +59,50 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 class Response:
-    """A parsed HTTP answer. ``object`` is the parsed body, ``body`` the raw bytes."""
+    """A parsed HTTP answer. ``object`` is the parsed body, ``body`` the raw bytes.
+
+    ``url`` is the request's URL with secrets redacted; the connection may pass a function
+    returning it instead of the text, so that it is only built when something reads it.
+    An error status raises its exception at once; ``defer_parse=True`` leaves a successful
+    body unparsed (``object`` None) until ``parse()`` is called, so that a listing can decode
+    its pages on the thread that builds its models.
+    """
 
     #: Content types that this response class accepts for a successful body.
     accepted_types: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, status: int, headers: dict[str, str] | Any, body: bytes, *,
-                 driver_name: str | None = None, method: str = "GET", url: str = "") -> None:
+                 driver_name: str | None = None, method: str = "GET",
+                 url: str | Callable[[], str] = "", defer_parse: bool = False) -> None:
         self.status = status
         self.headers = headers
         self.body = body
         self.driver_name = driver_name
         self.method = method
-        self.url = url
+        self._url = url
         self.object: Any = None
         if not self.success():
             raise self.to_exception()
+        if not defer_parse:
+            self.object = self.parse_body()
+
+    def parse(self) -> Any:
+        """Parse the body now and return ``object`` (for a response made with
+        ``defer_parse=True``: its status was checked, its body not yet parsed)."""
         self.object = self.parse_body()
+        return self.object
+
+    @property
+    def url(self) -> str:
+        """The request's URL, secrets redacted."""
+        url = self._url
+        if not isinstance(url, str):
+            url = self._url = url()
+        return url
+
+    @url.setter
+    def url(self, value: str) -> None:
+        self._url = value
 
     # -- hooks a driver may override ------------------------------------------------------
 
@@ -196,6 +226,8 @@ class XmlResponse(Response):
         return self.parse_xml(self.body)
 
     def parse_xml(self, data: bytes) -> Element:
+        from xml.etree.ElementTree import ParseError  # loaded on first use: JSON-only drivers never need it
+
         from defusedxml import DefusedXmlException
         from defusedxml.ElementTree import fromstring
 

@@ -89,6 +89,7 @@ _FINGERPRINT_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){15}$")
 _MAX_NAME = 255
 _MAX_USER_DATA = 64 * 1024
 _NO_GATEWAY = frozenset({"", "<nil>", "nil", "null", "none"})
+_DIGITS = frozenset("0123456789")
 
 #: City prefix of a region slug → ISO 3166 country code.
 _COUNTRIES = {
@@ -195,6 +196,39 @@ def _ints(value: Any) -> list[int]:
 def _types(value: dict[str, Any]) -> tuple[type, ...]:
     """The JSON types of an object's values, in order (``==`` alone takes True for 1 and 1.0)."""
     return tuple(map(type, value.values()))
+
+
+def _copier(model: NodeSize | NodeImage) -> Callable[[], NodeSize | NodeImage]:
+    """A function returning a fresh copy of ``model`` each call: its own ``extra`` and its own
+    copy of every list or dict in it (nodes never share what a caller might change)."""
+    fields = model.extra
+    mutable = tuple(k for k, v in fields.items() if isinstance(v, (list, dict)))
+    if isinstance(model, NodeSize):
+        size_id, name, ram, disk, bandwidth = model.id, model.name, model.ram, model.disk, model.bandwidth
+        price, driver, vcpus = model.price, model.driver, model.vcpus
+        extra = fields.copy()
+        for key in mutable:
+            extra[key] = extra[key].copy()
+
+        def new_size() -> NodeSize:
+            fresh = extra.copy()
+            for key in mutable:
+                fresh[key] = fresh[key].copy()
+            return NodeSize(size_id, name, ram, disk, bandwidth, price, driver, vcpus, fresh)
+
+        return new_size
+    image_id, image_name, image_driver = model.id, model.name, model.driver
+    image_extra = fields.copy()
+    for key in mutable:
+        image_extra[key] = image_extra[key].copy()
+
+    def new_image() -> NodeImage:
+        fresh = image_extra.copy()
+        for key in mutable:
+            fresh[key] = fresh[key].copy()
+        return NodeImage(image_id, image_name, image_driver, fresh)
+
+    return new_image
 
 
 def _page_number(link: Any) -> int | None:
@@ -322,10 +356,10 @@ class DigitalOceanNodeDriver(NodeDriver):
         if secret:
             raise ConfigurationError("DigitalOcean API v2 takes only a token; do not pass a secret")
         super().__init__(key.strip(), None, secure, host, port, **kwargs)
-        #: (kind, slug) -> (raw object, its value types, parsed model, keys of mutable extras);
-        #: see ``_embedded_model``.
-        self._embedded_memo: dict[tuple[str, str | None], tuple[dict[str, Any], tuple[type, ...], Any,
-                                                                tuple[str, ...]]] = {}
+        #: (kind, slug) -> (raw object, its value types, a function returning a fresh copy of
+        #: its parse); see ``_embedded_model``.
+        self._embedded_memo: dict[tuple[str, str | None],
+                                  tuple[dict[str, Any], tuple[type, ...], Callable[[], Any]]] = {}
 
     # -- request helpers --------------------------------------------------------------------
 
@@ -341,6 +375,8 @@ class DigitalOceanNodeDriver(NodeDriver):
 
         items = self.connection.paginate(path, extract, _total_pages(key), params=params,
                                          page_size=PAGE_SIZE, transform=transform)
+        if transform is not None and len({item.id for item in items}) == len(items):
+            return items  # the usual case: no item seen twice
         return _dedupe(items, _raw_key if transform is None else _model_key)
 
     def _get(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -398,47 +434,80 @@ class DigitalOceanNodeDriver(NodeDriver):
 
     @parser("droplet")
     def _to_node(self, data: Any) -> Node:
-        droplet = as_dict(data, "droplet")
+        # Every droplet of every listing comes through here: the usual value of each field (its
+        # exact JSON type) is accepted inline, and only an unusual one goes through the helper
+        # that decides what it means. The result is the same either way; only the cost differs.
+        droplet = data if type(data) is dict else as_dict(data, "droplet")
         get = droplet.get
-        node_id = req_id(droplet, "id", "droplet")
-        name = req(droplet, "name", str, "droplet")
+        raw_id = get("id")
+        node_id = str(raw_id) if type(raw_id) is int else req_id(droplet, "id", "droplet")
+        name = get("name")
+        if type(name) is not str:
+            name = req(droplet, "name", str, "droplet")
         networks = get("networks")
         if not isinstance(networks, dict):
             networks = None
         public_ips, private_ips, addresses = self._addresses(networks)
         region = get("region")
-        if not isinstance(region, dict):
-            region = {}
-        image = self._embedded_model("image", get("image"), self._to_image)
+        if isinstance(region, dict):
+            region_slug, region_name = region.get("slug"), region.get("name")
+        else:
+            region_slug = region_name = None
+        memo = self._embedded_memo
+        image = get("image")
+        if isinstance(image, dict) and image:
+            # _embedded_model's memo check inline (every droplet embeds an image and a size)
+            slug = image.get("slug")
+            hit = memo.get(("image", slug if isinstance(slug, str) else None))
+            if hit is not None and hit[0] == image and hit[1] == _types(image):
+                image = hit[2]()
+            else:
+                image = self._embedded_model("image", image, self._to_image)
+        else:
+            image = None
         status = get("status")
         created_at = get("created_at")
         kernel = get("kernel")
+        memory, vcpus, disk = get("memory"), get("vcpus"), get("disk")
+        locked, size_slug, vpc_uuid = get("locked"), get("size_slug"), get("vpc_uuid")
+        features, backup_ids, snapshot_ids = get("features"), get("backup_ids"), get("snapshot_ids")
+        volume_ids, tags = get("volume_ids"), get("tags")
         extra: dict[str, Any] = {
             "status": status if isinstance(status, str) and status else None,
-            "memory": opt_int(get("memory")),
-            "vcpus": opt_int(get("vcpus")),
-            "disk": opt_int(get("disk")),
-            "locked": _bool_or_none(get("locked")),
+            "memory": memory if type(memory) is int else opt_int(memory),
+            "vcpus": vcpus if type(vcpus) is int else opt_int(vcpus),
+            "disk": disk if type(disk) is int else opt_int(disk),
+            "locked": locked if type(locked) is bool else None,
             "created_at": created_at if isinstance(created_at, str) and created_at else None,
-            "size_slug": _str_or_none(get("size_slug")),
-            "region": _str_or_none(region.get("slug")),
-            "region_name": _str_or_none(region.get("name")),
+            "size_slug": size_slug if type(size_slug) is str and size_slug else _str_or_none(size_slug),
+            "region": region_slug if type(region_slug) is str and region_slug else _str_or_none(region_slug),
+            "region_name": (region_name if type(region_name) is str and region_name
+                            else _str_or_none(region_name)),
             "image_id": image.id if image else None,
             "image_slug": image.extra.get("slug") if image else None,
-            "features": _strings(get("features")),
-            "backup_ids": _ints(get("backup_ids")),
-            "snapshot_ids": _ints(get("snapshot_ids")),
-            "volume_ids": _strings(get("volume_ids")),
-            "vpc_uuid": _str_or_none(get("vpc_uuid")),
+            "features": _strings(features) if features else [],
+            "backup_ids": _ints(backup_ids) if backup_ids else [],
+            "snapshot_ids": _ints(snapshot_ids) if snapshot_ids else [],
+            "volume_ids": _strings(volume_ids) if volume_ids else [],
+            "vpc_uuid": vpc_uuid if type(vpc_uuid) is str and vpc_uuid else _str_or_none(vpc_uuid),
             "kernel": kernel if isinstance(kernel, dict) else None,
             "networks": networks if networks is not None else {},
             "addresses": addresses,
         }
-        size = self._embedded_model("size", get("size"), self._to_size)
+        size = get("size")
+        if isinstance(size, dict) and size:
+            slug = size.get("slug")
+            hit = memo.get(("size", slug if isinstance(slug, str) else None))
+            if hit is not None and hit[0] == size and hit[1] == _types(size):
+                size = hit[2]()
+            else:
+                size = self._embedded_model("size", size, self._to_size)
+        else:
+            size = None
         if size is None:
             size = self._node_size(droplet)
         return Node(node_id, name, self._state(status), public_ips, private_ips, self, size, image,
-                    parse_datetime(created_at), extra, _strings(get("tags")))
+                    parse_datetime(created_at), extra, _strings(tags) if tags else [])
 
     @staticmethod
     def _addresses(networks: Any) -> tuple[list[str], list[str], list[dict[str, Any]]]:
@@ -462,19 +531,26 @@ class DigitalOceanNodeDriver(NodeDriver):
                 if not address:
                     continue
                 kind = net.get("type")
-                if kind != "public" and kind != "private":
+                if kind == "public":
+                    target = public
+                elif kind == "private":
+                    target = private
+                else:
                     kind = "private" if is_private_ip(address) else "public"
-                target = private if kind == "private" else public
+                    target = private if kind == "private" else public
                 if address not in target:
                     target.append(address)
                 gateway = net.get("gateway")
-                if not isinstance(gateway, str) or gateway.strip().lower() in _NO_GATEWAY:
+                if type(gateway) is str and gateway[:1] in _DIGITS:
+                    pass  # an address: no placeholder starts with a digit
+                elif not isinstance(gateway, str) or gateway.strip().lower() in _NO_GATEWAY:
                     gateway = None
                 netmask = net.get("netmask")
+                if type(netmask) is not str and (not isinstance(netmask, (str, int)) or isinstance(netmask, bool)):
+                    netmask = None
                 entries.append({
                     "family": family, "type": kind, "ip_address": address, "gateway": gateway,
-                    "netmask": netmask if isinstance(netmask, (str, int)) and not isinstance(
-                        netmask, bool) else None,
+                    "netmask": netmask,
                 })
         return public, private, entries
 
@@ -502,23 +578,13 @@ class DigitalOceanNodeDriver(NodeDriver):
         memo = self._embedded_memo
         hit = memo.get(key)
         if hit is not None and hit[0] == value and hit[1] == _types(value):
-            return self._copy_model(hit[2], hit[3])
+            return hit[2]()
         model = self._embedded(value, parse)
         if model is not None:
             if len(memo) >= 64:
                 memo.clear()
-            mutable = tuple(k for k, v in model.extra.items() if isinstance(v, (list, dict)))
-            memo[key] = (copy.deepcopy(value), _types(value), self._copy_model(model, mutable), mutable)
+            memo[key] = (copy.deepcopy(value), _types(value), _copier(model))
         return model
-
-    def _copy_model(self, model: Any, mutable: tuple[str, ...]) -> Any:
-        extra = model.extra.copy()
-        for name in mutable:
-            extra[name] = extra[name].copy()
-        if isinstance(model, NodeSize):
-            return NodeSize(model.id, model.name, model.ram, model.disk, model.bandwidth, model.price, self,
-                            model.vcpus, extra)
-        return NodeImage(model.id, model.name, self, extra)
 
     def _node_size(self, droplet: dict[str, Any]) -> NodeSize | None:
         size = self._embedded(droplet.get("size"), self._to_size)

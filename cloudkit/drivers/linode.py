@@ -326,6 +326,14 @@ _INSTANCE_EXTRAS = ("hypervisor", "group", "host_uuid", "watchdog_enabled", "has
                     "maintenance_policy", "interface_generation")
 #: Of those, the strings most Linodes share (interned).
 _SHARED_VALUES = frozenset({"hypervisor", "group", "disk_encryption", "interface_generation"})
+#: (field, shared?) for each of ``_INSTANCE_EXTRAS``, in order.
+_INSTANCE_EXTRA_KEYS = tuple((key, key in _SHARED_VALUES) for key in _INSTANCE_EXTRAS)
+
+
+#: Shared objects for the figures a listing's Linodes repeat (see ``_to_node``); bounded.
+_SHARED_INTS: dict[int, int] = {}
+_FLOAT_OF: dict[int, float] = {}
+_SHARED_ALERTS = ("cpu", "io")
 
 
 def _sub(data: Mapping[str, Any], key: str, what: str) -> dict[str, Any]:
@@ -346,7 +354,14 @@ def _prefix_length(address: str | None) -> int | None:
     return int(suffix) if suffix.isdigit() and len(suffix) <= 3 else None
 
 
+#: Every RFC 1918 address, written the only way ``ipaddress`` and ``inet_pton`` accept (four
+#: decimal octets, no leading zeros), starts with one of these.
+_PRIVATE_V4_PREFIXES = ("10.", "172.", "192.168.")
+
+
 def _is_private_v4(address: str) -> bool:
+    if not address.startswith(_PRIVATE_V4_PREFIXES):
+        return False  # most addresses a listing holds are public: no parsing needed
     host = address.split("/", 1)[0]
     try:
         # inet_pton is ~10x quicker than ipaddress (a listing checks every address of every
@@ -423,43 +438,119 @@ class LinodeNodeDriver(NodeDriver):
 
     @parser("Linode instance")
     def _to_node(self, data: Any) -> Node:
+        # Every Linode of every listing comes through here: the usual value of each field (its
+        # exact JSON type) is taken inline, and only an unusual one goes through the helper that
+        # checks it (and raises MalformedResponseError naming it). Same result either way.
         what = "Linode instance"
-        obj = as_dict(data, what)
-        node_id = req_id(obj, "id", what)
-        label = req(obj, "label", str, what)
+        obj = data if type(data) is dict else as_dict(data, what)
+        get = obj.get
+        raw_id = get("id")
+        node_id = str(raw_id) if type(raw_id) is int else req_id(obj, "id", what)
+        label = get("label")
+        if type(label) is not str:
+            label = req(obj, "label", str, what)
         # Values most Linodes share are interned: one string object for a whole listing.
-        status = _intern(req(obj, "status", str, what))
-        public_ips: list[str] = []
-        private_ips: list[str] = []
-        for address in _str_items(obj, "ipv4", what):
-            (private_ips if _is_private_v4(address) else public_ips).append(address.split("/", 1)[0])
-        ipv6_raw = _opt_str(obj, "ipv6", what)
-        specs = _sub(obj, "specs", what)
-        type_id = _opt_id(obj, "type", what)
+        status = get("status")
+        status = sys.intern(status) if type(status) is str else _intern(req(obj, "status", str, what))
+        ipv4 = get("ipv4")
+        if type(ipv4) is not list:
+            ipv4 = _str_items(obj, "ipv4", what)  # [] for None, else MalformedResponseError
+        address = ipv4[0] if len(ipv4) == 1 else None
+        if type(address) is str and "/" not in address:
+            # The usual Linode: one address. Lists made to size (a list grown by append keeps
+            # room for four), which adds up over a large account.
+            if _is_private_v4(address):
+                public_ips, private_ips = [], [address]
+            else:
+                public_ips, private_ips = [address], []
+        else:
+            public_ips, private_ips = [], []
+            for address in ipv4:
+                if type(address) is not str:
+                    _str_items(obj, "ipv4", what)  # names the odd item (a str subclass passes)
+                if "/" in address or type(address) is not str:
+                    address = address.split("/", 1)[0]
+                (private_ips if _is_private_v4(address) else public_ips).append(address)
+        ipv6_raw = get("ipv6")
+        if ipv6_raw is not None and type(ipv6_raw) is not str:
+            ipv6_raw = _opt_str(obj, "ipv6", what)
+        specs = get("specs")
+        if type(specs) is not dict:
+            specs = _sub(obj, "specs", what)
+        type_id = get("type")
+        if type(type_id) is str:
+            type_id = sys.intern(type_id.strip()) or None  # as _opt_id does, without the call
+        elif type_id is not None:
+            type_id = _opt_id(obj, "type", what)
         size = None
         if type_id is not None:
-            size = NodeSize(type_id, type_id, _opt_int(specs, "memory", what) or 0,
-                            _mb_to_gb(_opt_int(specs, "disk", what)), _opt_num(specs, "transfer", what),
-                            None, self, _opt_int(specs, "vcpus", what), {"gpus": specs.get("gpus")})
-        image_id = _opt_id(obj, "image", what)
-        region = _opt_str(obj, "region", what)
+            memory, disk = specs.get("memory"), specs.get("disk")
+            transfer, vcpus = specs.get("transfer"), specs.get("vcpus")
+            # The specs of a type repeat across a listing: one shared object per figure, in
+            # specs and in the size (numbers are immutable: sharing them only saves memory).
+            if type(memory) is int:
+                memory = specs["memory"] = _SHARED_INTS.setdefault(memory, memory)
+            else:
+                memory = _opt_int(specs, "memory", what)
+            if type(disk) is int:
+                disk = specs["disk"] = _SHARED_INTS.setdefault(disk, disk)
+            else:
+                disk = _opt_int(specs, "disk", what)
+            if type(transfer) is int:
+                transfer = specs["transfer"] = _SHARED_INTS.setdefault(transfer, transfer)
+                bandwidth = _FLOAT_OF.get(transfer)
+                if bandwidth is None:
+                    bandwidth = _FLOAT_OF[transfer] = float(transfer)
+            else:
+                bandwidth = _opt_num(specs, "transfer", what)
+            if len(_SHARED_INTS) > 512:
+                _SHARED_INTS.clear()
+                _FLOAT_OF.clear()
+            if type(vcpus) is not int:
+                vcpus = _opt_int(specs, "vcpus", what)
+            size = NodeSize(type_id, type_id, memory or 0, 0 if disk is None else round(disk / 1024), bandwidth,
+                            None, self, vcpus, {"gpus": specs.get("gpus")})
+        image_id = get("image")
+        if type(image_id) is str:
+            image_id = sys.intern(image_id.strip()) or None
+        elif image_id is not None:
+            image_id = _opt_id(obj, "image", what)
+        region = get("region")
+        if type(region) is str:
+            region = sys.intern(region)
+        elif region is not None:
+            checked = _opt_str(obj, "region", what)  # raises: not a string
+            region = None if checked is None else _intern(checked)
+        created_text, updated_text = get("created"), get("updated")
+        created = parse_datetime(created_text)
+        # A Linode never changed since it was made has the same text in both: one object.
+        updated = created if updated_text == created_text and type(updated_text) is str else parse_datetime(
+            updated_text)
         extra: dict[str, Any] = {
             "status": status,
-            "location": None if region is None else _intern(region),
+            "location": region,
             "size": type_id,
             "image": image_id,
             "ipv6": ipv6_raw.split("/", 1)[0] if ipv6_raw else None,
             "ipv6_prefix_length": _prefix_length(ipv6_raw),
-            "updated": parse_datetime(obj.get("updated")),
+            "updated": updated,
             "specs": specs,
         }
-        for key in _INSTANCE_EXTRAS:
+        for key, shared in _INSTANCE_EXTRA_KEYS:
             if key in obj:
                 value = obj[key]
-                extra[key] = _intern(value) if key in _SHARED_VALUES and isinstance(value, str) else value
+                extra[key] = sys.intern(value) if shared and type(value) is str else value
+        alerts = get("alerts")
+        if type(alerts) is dict:
+            # Alert thresholds are mostly the defaults (io 10000, cpu 90 per vCPU): shared too.
+            for key in _SHARED_ALERTS:
+                value = alerts.get(key)
+                if type(value) is int:
+                    alerts[key] = _SHARED_INTS.setdefault(value, value)
+        tags = get("tags")
         return Node(node_id, label, self._state(status), public_ips, private_ips, self, size,
                     NodeImage(image_id, image_id, self) if image_id is not None else None,
-                    parse_datetime(obj.get("created")), extra, _str_items(obj, "tags", what))
+                    created, extra, [] if tags == [] else _str_items(obj, "tags", what))
 
     @parser("Linode type")
     def _to_size(self, data: Any, region: str | None = None) -> NodeSize:
