@@ -3,27 +3,23 @@ simulator's servers answer SSH on a real throwaway sshd (127.0.0.1)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from _cli_support import CliRunner
+from support.sshd import require_sshd
 
 from cloudkit.sshkeys import generate_key_pair
 from cloudkit.testing.simulator import Simulator
-from cloudkit.testing.sshd import SSHServer, start_sshd, unavailable_reason
+from cloudkit.testing.sshd import SSHServer, start_sshd
 
 pytestmark = pytest.mark.sshd
 
 
 @pytest.fixture(scope="module")
 def sshd() -> Iterator[SSHServer]:
-    reason = unavailable_reason()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}", pytrace=False)
-        pytest.skip(reason)
+    require_sshd()  # skips where sshd cannot run here; fails instead when CI is set
     with start_sshd() as server:
         yield server
 
