@@ -17,11 +17,13 @@ import secrets
 import threading
 import time
 import traceback
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from cloudkit.testing.simulator._http import BadBody, SimRequest, SimResponse
+
+T = TypeVar("T")
 
 __all__ = [
     "ApiError",
@@ -235,6 +237,13 @@ class ProviderAPI:
     def fail(self, status: int, message: str, **extra: Any) -> NoReturn:
         """Stop the handler and answer with an error."""
         raise ApiError(self.error(status, message, **extra))
+
+    def found(self, table: Mapping[Any, T], key: Any, message: str = "Not found") -> T:
+        """``table[key]``, or a 404 answer in the provider's error shape."""
+        item = table.get(key)
+        if item is None:
+            self.fail(404, message)
+        return item
 
     # -- timed state changes --------------------------------------------------------------------
 

@@ -467,9 +467,7 @@ class DigitalOceanAPI(ProviderAPI):
         self.changed()
 
     def _droplet(self, droplet_id: str) -> Droplet:
-        d = self.droplets.get(int(droplet_id))
-        if d is None:
-            self.fail(404, "The resource you were accessing could not be found.")
+        d = self.found(self.droplets, int(droplet_id), "The resource you were accessing could not be found.")
         return d
 
     def create_droplets(self, request: SimRequest) -> SimResponse:
@@ -717,9 +715,7 @@ class DigitalOceanAPI(ProviderAPI):
         return self._list_of(request, "actions", [self._action_json(a) for a in self.actions.values()])
 
     def get_action(self, request: SimRequest, action_id: str) -> SimResponse:
-        action = self.actions.get(int(action_id))
-        if action is None:
-            self.fail(404, "The resource you were accessing could not be found.")
+        action = self.found(self.actions, int(action_id), "The resource you were accessing could not be found.")
         return self.json_response(200, {"action": self._action_json(action)})
 
     # -- catalog ----------------------------------------------------------------------------------

@@ -282,9 +282,7 @@ class HostVirtualAPI(ProviderAPI):
         return str(value)
 
     def _package(self, mbpkgid: str) -> Package:
-        p = self.packages.get(mbpkgid)
-        if p is None:
-            self.fail(404, "Not Found: mbpkgid")
+        p = self.found(self.packages, mbpkgid, "Not Found: mbpkgid")
         return p
 
     def _built(self, mbpkgid: str) -> Package:
@@ -484,9 +482,7 @@ class HostVirtualAPI(ProviderAPI):
     # -- SSH keys ---------------------------------------------------------------------------------
 
     def _key(self, key_id: str) -> dict[str, str]:
-        key = self.keys.get(key_id)
-        if key is None:
-            self.fail(404, "Not Found: ssh key")
+        key = self.found(self.keys, key_id, "Not Found: ssh key")
         return key
 
     def list_keys(self, request: SimRequest) -> SimResponse:

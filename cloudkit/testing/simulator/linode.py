@@ -346,9 +346,7 @@ class LinodeAPI(ProviderAPI):
         return f"192.168.{128 + (seq >> 8) % 128}.{seq & 255}"
 
     def _instance(self, linode_id: str) -> Instance:
-        inst = self.instances.get(int(linode_id))
-        if inst is None:
-            self.fail(404, "Not found")
+        inst = self.found(self.instances, int(linode_id), "Not found")
         return inst
 
     def _body(self, request: SimRequest, required: bool = True) -> dict[str, Any]:
@@ -697,35 +695,27 @@ class LinodeAPI(ProviderAPI):
         return self._list_of(request, list(self.types.values()))
 
     def get_type(self, request: SimRequest, type_id: str) -> SimResponse:
-        t = self.types.get(type_id)
-        if t is None:
-            self.fail(404, "Not found")
+        t = self.found(self.types, type_id, "Not found")
         return self.json_response(200, t)
 
     def list_images(self, request: SimRequest) -> SimResponse:
         return self._list_of(request, list(self.images.values()))
 
     def get_image(self, request: SimRequest, image_id: str) -> SimResponse:
-        image = self.images.get(image_id)
-        if image is None:
-            self.fail(404, "Not found")
+        image = self.found(self.images, image_id, "Not found")
         return self.json_response(200, image)
 
     def list_regions(self, request: SimRequest) -> SimResponse:
         return self._list_of(request, list(self.regions.values()))
 
     def get_region(self, request: SimRequest, region_id: str) -> SimResponse:
-        region = self.regions.get(region_id)
-        if region is None:
-            self.fail(404, "Not found")
+        region = self.found(self.regions, region_id, "Not found")
         return self.json_response(200, region)
 
     # -- SSH keys ---------------------------------------------------------------------------------
 
     def _key(self, key_id: str) -> dict[str, Any]:
-        key = self.keys.get(int(key_id))
-        if key is None:
-            self.fail(404, "Not found")
+        key = self.found(self.keys, int(key_id), "Not found")
         return key
 
     def list_keys(self, request: SimRequest) -> SimResponse:
@@ -789,18 +779,14 @@ class LinodeAPI(ProviderAPI):
         return self.json_response(200, {"label": label})
 
     def get_tag(self, request: SimRequest, label: str) -> SimResponse:
-        ids = self.tags.get(label)
-        if ids is None:
-            self.fail(404, "Not found")
+        ids = self.found(self.tags, label, "Not found")
         items = [self.instances[i] for i in sorted(ids) if i in self.instances]
         tails = self._tails
         return self._page(request, len(items), lambda s, e: [
             b'{"type":"linode","data":' + i.render(tails) + b"}" for i in items[s:e]])
 
     def delete_tag(self, request: SimRequest, label: str) -> SimResponse:
-        ids = self.tags.get(label)
-        if ids is None:
-            self.fail(404, "Not found")
+        ids = self.found(self.tags, label, "Not found")
         for linode_id in list(ids):
             inst = self.instances.get(linode_id)
             if inst is not None:
@@ -830,9 +816,7 @@ class LinodeAPI(ProviderAPI):
         return self._list_of(request, events)
 
     def get_event(self, request: SimRequest, event_id: str) -> SimResponse:
-        event = self.events.get(int(event_id))
-        if event is None:
-            self.fail(404, "Not found")
+        event = self.found(self.events, int(event_id), "Not found")
         return self.json_response(200, event)
 
 

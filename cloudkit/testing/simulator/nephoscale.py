@@ -360,9 +360,7 @@ class NephoScaleAPI(ProviderAPI):
         return self.list_servers(request)
 
     def _server(self, server_id: str) -> Server:
-        s = self.servers.get(int(server_id))
-        if s is None:
-            self.fail(404, "Server not found")
+        s = self.found(self.servers, int(server_id), "Server not found")
         return s
 
     def get_server(self, request: SimRequest, server_id: str) -> SimResponse:
@@ -527,7 +525,5 @@ class NephoScaleAPI(ProviderAPI):
         return self._job("delete_key")
 
     def get_job(self, request: SimRequest, job_id: str) -> SimResponse:
-        job = self.jobs.get(int(job_id))
-        if job is None:
-            self.fail(404, "Job not found")
+        job = self.found(self.jobs, int(job_id), "Job not found")
         return self._envelope(job)
