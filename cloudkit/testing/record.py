@@ -547,6 +547,8 @@ class Player:
         response.status_code = exchange.status
         response.headers = CaseInsensitiveDict({**exchange.headers, "Content-Length": str(len(exchange.body))})
         response._content = exchange.body
+        # requests has no public way to build a Response whose body is already read;
+        # without this flag it would try to stream from .raw a second time.
         response._content_consumed = True  # type: ignore[attr-defined]
         response.raw = io.BytesIO(exchange.body)
         response.url = str(request.url)
