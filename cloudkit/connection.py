@@ -20,20 +20,17 @@ class. Everything else lives here:
 from __future__ import annotations
 
 import base64
-import gc
 import json
 import logging
 import random
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+from cloudkit import paging
 from cloudkit._version import __version__
 from cloudkit.errors import (
     CloudkitError,
@@ -46,6 +43,7 @@ from cloudkit.errors import (
     ServerError,
     TLSError,
 )
+from cloudkit.paging import item_key
 from cloudkit.redact import protect_third_party_loggers, redact_url
 from cloudkit.response import JsonResponse, Response
 
@@ -140,6 +138,9 @@ class Connection:
     pool_size: ClassVar[int] = 16
     #: Threads used to fetch the remaining pages of a listing.
     page_workers: int = 8
+    #: Items asked for per page of a listing (None: the driver's default, the provider's
+    #: maximum). A page shorter than this ends the listing.
+    page_size: int | None = None
     #: Pause the cyclic garbage collector while a listing is paged and built (see
     #: ``paginate``; process-wide while any listing runs, retry waits included, restored
     #: after the last one). Set False where other threads make cyclic garbage fast.
@@ -161,6 +162,7 @@ class Connection:
         proxies: Mapping[str, str] | None = None,
         max_body_bytes: int | None = None,
         page_workers: int | None = None,
+        page_size: int | None = None,
         driver_name: str | None = None,
         user_agent_extra: str | None = None,
     ) -> None:
@@ -189,10 +191,16 @@ class Connection:
             self.max_body_bytes = max_body_bytes
         if page_workers is not None:
             self.page_workers = max(1, page_workers)
+        if page_size is not None:
+            if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+                raise ConfigurationError("page_size must be a positive whole number")
+            self.page_size = page_size
         self.driver_name = driver_name
         self.user_agent = f"cloudkit/{__version__}" + (f" {user_agent_extra}" if user_agent_extra else "")
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
+        #: time.monotonic() before which no request is sent (the rate-limit allowance is spent)
+        self._throttle_until = 0.0
         if not self.host:
             raise ConfigurationError(f"{type(self).__name__} needs a host")
 
@@ -318,10 +326,15 @@ class Connection:
         cls = response_cls or self.responseCls
         req_timeout = _normalise_timeout(timeout, self.timeout)
         started = time.monotonic()
+        self._hold_for_rate_limit(method, url, query)
         attempt = 0
         while True:
             try:
-                return self._attempt(method, url, query, hdrs, body, cls, req_timeout, attempt, defer_parse)
+                resp = self._attempt(method, url, query, hdrs, body, cls, req_timeout, attempt, defer_parse)
+                hold = resp.throttle_for()
+                if hold:
+                    self._throttle_until = max(self._throttle_until, time.monotonic() + hold)
+                return resp
             except (RateLimitError, ServerError, NetworkError) as exc:
                 wait = self._retry_wait(exc, method, idempotent, attempt, started)
                 if wait is None:
@@ -330,6 +343,17 @@ class Connection:
                          type(exc).__name__, attempt + 1, self.retry.max_retries, wait)
                 time.sleep(wait)
                 attempt += 1
+
+    def _hold_for_rate_limit(self, method: str, url: str, query: Mapping[str, Any]) -> None:
+        """Wait until the rate-limit window resets when the last answer said the allowance is
+        spent, if that is within the retry budget (beyond it the request goes out, and a 429
+        is handled as usual)."""
+        delay = self._throttle_until - time.monotonic()
+        if delay <= 0 or delay > self.retry.budget or self.retry.max_retries == 0:
+            return
+        log.info("%s %s: rate-limit allowance spent; waiting %.2fs for it to reset", method,
+                 self._safe(url, query), delay)
+        time.sleep(delay)
 
     def _retry_wait(self, exc: Exception, method: str, idempotent: bool, attempt: int,
                     started: float) -> float | None:
@@ -473,83 +497,47 @@ class Connection:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         page_param: str = "page",
-        size_param: str = "per_page",
+        size_param: str | None = "per_page",
         page_size: int = 100,
         first_page: int = 1,
         transform: Callable[[Any], Any] | None = None,
+        total_items: Callable[[Any], int | None] | None = None,
+        key: Callable[[Any], Any] = item_key,
     ) -> list[Any]:
         """Fetch every page of a page-numbered listing and return the items in order.
 
         The first page is fetched alone; ``total_pages(first_body, page_size)`` tells how
-        many there are, and the remaining pages are fetched concurrently by a small pool
+        many pages the provider claims (and ``total_items(first_body)`` how many items, when
+        it says), and the remaining pages are fetched concurrently by a small pool
         (``page_workers`` threads). ``extract(body)`` returns one page's items and must raise
-        ``MalformedResponseError`` when the body is not a listing.
-
-        ``transform(item)`` (e.g. a driver's ``_to_node``), when given, turns each item into
-        what is returned, page by page as the pages arrive, so building objects overlaps
-        the round trips still in flight and each page's raw dicts are freed at once. While
-        a listing is fetched and built, Python's cyclic garbage collector is paused (see
-        ``pause_gc``): JSON decoding and object building create no reference cycles, but
-        their hundreds of thousands of new containers would otherwise trigger repeated
-        full collections over everything alive, which cost more than the listing itself.
-        When one page fails, the pages not started yet are cancelled and the error raised.
+        ``MalformedResponseError`` when the body is not a listing; ``transform(item)`` (e.g.
+        a driver's ``_to_node``) turns each item into what is returned, page by page as the
+        pages arrive. Items with the same ``key`` are listed once. The listing is bounded by
+        what the first page justifies and ends on a short page (see :mod:`cloudkit.paging`);
+        ``size_param=None`` for listings that take no page size. While a listing is built,
+        the cyclic garbage collector is paused when ``pause_gc`` is set.
         """
         base = dict(params or {})
-        base[size_param] = page_size
-        # The page-fetching threads leave each body unparsed: it is decoded on this thread,
-        # just before its items are built. Decoding holds the GIL for the whole body, so it
-        # gains nothing from the threads, and eight threads decoding at once only slow down the
-        # one building (and each other). A Connection subclass that wraps request() (to scrub
-        # its errors, say) keeps every body parsed inside it.
+        if size_param is not None:
+            base[size_param] = page_size
+        # The page-fetching threads leave each body unparsed: it is decoded on the building
+        # thread, just before its items are built (decoding holds the GIL, so it gains nothing
+        # from the threads). A subclass that wraps request() keeps every body parsed inside it.
         defer = type(self).request is Connection.request
 
         def fetch(page: int) -> Any:
-            resp = self.request(action, {**base, page_param: page}, headers=headers, defer_parse=defer)
+            # A listing that takes no page size is asked for its first page plainly.
+            query = base if size_param is None and page == first_page else {**base, page_param: page}
+            resp = self.request(action, query, headers=headers, defer_parse=defer)
             return resp if defer else resp.object
 
-        def parsed(fetched: Any) -> Any:
+        def parse(fetched: Any) -> Any:
             return fetched.parse() if defer else fetched
 
-        def items_of(body: Any) -> list[Any]:
-            found = extract(body)
-            return list(found) if transform is None else [transform(item) for item in found]
-
-        with gc_paused(self.pause_gc):
-            first = parsed(fetch(first_page))
-            pages = total_pages(first, page_size) or 1
-            rest = range(first_page + 1, first_page + pages)
-            workers = min(self.page_workers, len(rest))
-            if workers <= 1:
-                items = items_of(first)
-                for page in rest:
-                    items.extend(items_of(parsed(fetch(page))))
-                return items
-            from concurrent.futures import Future, ThreadPoolExecutor
-
-            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudkit-page")
-            try:
-                # At most one page per worker (and one more) fetched ahead of the one being
-                # built: enough to keep every worker busy while building is the slower part,
-                # and a large account's raw pages never pile up in memory waiting for their
-                # turn (each held page also keeps memory in its fetching thread's malloc arena).
-                ahead = iter(rest)
-                pending: deque[Future[Any]] = deque(
-                    pool.submit(fetch, page) for page in islice(ahead, workers + 1))
-                items = items_of(first)  # built while the other pages are on their way
-                del first
-                while pending:
-                    fetched = pending.popleft().result()
-                    for page in islice(ahead, 1):
-                        pending.append(pool.submit(fetch, page))
-                    body = parsed(fetched)  # decoded here, not on the fetching thread
-                    del fetched
-                    items.extend(items_of(body))
-                    del body
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-            pool.shutdown(wait=True)
-            return items
+        return paging.paginate(
+            fetch, parse, extract, total_pages, what=action, page_size=page_size, first_page=first_page,
+            size_sent=size_param is not None, transform=transform, total_items=total_items, key=key,
+            workers=self.page_workers, pause_gc=self.pause_gc)
 
     def follow_links(
         self,
@@ -561,19 +549,11 @@ class Connection:
         headers: Mapping[str, str] | None = None,
         max_pages: int = 10_000,
     ) -> list[Any]:
-        """Fetch a listing by following each page's "next" link until there is none."""
-        items: list[Any] = []
-        body = self.request(action, params, headers=headers).object
-        seen: set[str] = set()
-        for _ in range(max_pages):
-            items.extend(extract(body))
-            link = next_link(body)
-            if not link or link in seen:
-                return items
-            seen.add(link)
-            body = self.request(link, headers=headers).object
-        raise MalformedResponseError(f"listing {action} did not end after {max_pages} pages",
-                                     driver=self.driver_name)
+        """Fetch a listing by following each page's "next" link (or cursor URL) until there
+        is none; bounded as :func:`cloudkit.paging.follow_links` says."""
+        first = self.request(action, params, headers=headers).object
+        return paging.follow_links(first, lambda link: self.request(link, headers=headers).object,
+                                   extract, next_link, what=action, max_pages=max_pages)
 
 
 _DEFAULT_SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "token", "password", "secret"})
@@ -603,50 +583,6 @@ class _SafeURL:
 
     def __repr__(self) -> str:
         return f"<_SafeURL {self()}>"
-
-
-_gc_lock = threading.Lock()
-_gc_depth = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def gc_paused(pause: bool = True) -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the ``with`` block.
-
-    Counted across threads: the first block to enter disables the collector (only when it
-    was enabled), the last to leave enables it again, so concurrent listings (several
-    accounts at once) never switch it back on under each other. Reference counting goes on
-    freeing everything as usual; only the search for reference cycles waits. A collector
-    the program disabled itself stays disabled.
-
-    On leaving, the objects that survived the block (the listing: long-lived by nature) are
-    moved to the oldest generation (``gc.freeze()`` then ``gc.unfreeze()``), so the young
-    collection that would otherwise follow does not scan hundreds of thousands of fresh
-    objects that hold no cycles; they are scanned with the rest at the next full
-    collection. Skipped when the program keeps objects frozen itself (``gc.freeze()``
-    before forking workers): unfreezing would undo that.
-    """
-    global _gc_depth, _gc_was_enabled
-    if not pause:
-        yield
-        return
-    with _gc_lock:
-        if _gc_depth == 0:
-            _gc_was_enabled = gc.isenabled()
-            if _gc_was_enabled:
-                gc.disable()
-        _gc_depth += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_depth -= 1
-            if _gc_depth == 0 and _gc_was_enabled:
-                if gc.get_freeze_count() == 0:
-                    gc.freeze()
-                    gc.unfreeze()
-                gc.enable()
 
 
 def _chunk_reader(resp: requests.Response) -> Callable[[], bytes]:

@@ -12,7 +12,7 @@ import builtins
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, NoReturn, TypeVar
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cloudkit._deploy import ProbeResult
     from cloudkit.deployment import Deployment
 
-__all__ = ["ACTIONS", "DEFAULT_NODE_ACTIONS", "NodeDriver", "Support", "object_id"]
+__all__ = ["ACTIONS", "DEFAULT_NODE_ACTIONS", "NodeDriver", "Support", "object_id", "refresh_node"]
 
 log = logging.getLogger("cloudkit.driver")
 
@@ -142,6 +142,11 @@ class NodeDriver:
         max_retries: int | None = None,
         retry_budget: float | None = None,
         verify: bool | str = True,
+        proxies: Mapping[str, str] | None = None,
+        max_body_bytes: int | None = None,
+        page_workers: int | None = None,
+        page_size: int | None = None,
+        user_agent_extra: str | None = None,
         **kwargs: Any,
     ) -> None:
         if kwargs:
@@ -151,7 +156,9 @@ class NodeDriver:
         self.secret = secret
         self.connection = self.connectionCls(
             key, secret, secure, host, port, base_url=base_url, timeout=timeout,
-            max_retries=max_retries, retry_budget=retry_budget, verify=verify, driver_name=self.name)
+            max_retries=max_retries, retry_budget=retry_budget, verify=verify, proxies=proxies,
+            max_body_bytes=max_body_bytes, page_workers=page_workers, page_size=page_size,
+            user_agent_extra=user_agent_extra, driver_name=self.name)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A capability the driver declares in ``UNSUPPORTED`` without having a method for it
@@ -188,9 +195,22 @@ class NodeDriver:
         return frozenset(a for a in allowed if self.supports(a))
 
     def _check_action(self, node: Node | str, action: str, ex_force: bool = False) -> None:
-        """Raise ActionNotAllowedError (before any request) when ``node``'s state forbids it."""
+        """Raise ActionNotAllowedError (before the action is sent) when ``node``'s state, as the
+        API reports it now, forbids ``action``.
+
+        The state cached in a ``Node`` the caller holds is stale by design (libcloud code keeps
+        the object it got from ``create_node`` or an old listing), so it is never the reason
+        for a refusal: when it forbids the action, the node is fetched once, the caller's
+        object refreshed in place, and the decision made on what the API says now. A node
+        that no longer exists raises NotFoundError. ``ex_force=True`` skips the check; an id
+        string is not checked (the API decides).
+        """
         if ex_force or not isinstance(node, Node):
             return
+        if action in self.node_actions(node):
+            return
+        fresh = self.get_node(node.id)
+        refresh_node(node, fresh)
         allowed = self.node_actions(node)
         if action not in allowed:
             raise ActionNotAllowedError(action, node.id, node.state.value, allowed)
@@ -319,7 +339,9 @@ class NodeDriver:
         """Wait until every node is RUNNING and has an address on ``ssh_interface``.
 
         Polls only the nodes concerned (``get_node``), starting fast and backing off to
-        ``wait_period`` seconds. Returns ``[(node, addresses), ...]`` in input order.
+        ``wait_period`` seconds. The given ``Node`` objects are refreshed in place (state,
+        addresses, extra) at every poll, so the caller's objects show what the API said last.
+        Returns ``[(node, addresses), ...]`` in input order, with the caller's objects.
         Raises ``WaitTimeoutError`` naming the nodes, the unmet condition and their last
         states when ``timeout`` passes, or at once when a node fails (error/terminated).
         """
@@ -337,7 +359,7 @@ class NodeDriver:
                 except NotFoundError:
                     item.last_state = "not found (yet)"
                     continue
-                item.node = fresh
+                refresh_node(item.node, fresh)
                 item.last_state = fresh.state.value
                 ips = _addresses(fresh, ssh_interface, force_ipv4)
                 if fresh.state == NodeState.RUNNING and ips:
@@ -387,6 +409,17 @@ class NodeDriver:
         if isinstance(status, str):
             return self.NODE_STATE_MAP.get(status, NodeState.UNKNOWN)
         return NodeState.UNKNOWN
+
+
+def refresh_node(node: Node, fresh: Node) -> None:
+    """Copy what the API said about a node (``fresh``) into the object a caller holds."""
+    if fresh is node:
+        return
+    for name in Node.__dataclass_fields__:
+        if name not in ("driver", "extra"):
+            setattr(node, name, getattr(fresh, name))
+    # Keys only the caller's copy has (a password returned once by create_node) are kept.
+    node.extra = {**node.extra, **fresh.extra}
 
 
 def _addresses(node: Node, ssh_interface: str, force_ipv4: bool) -> list[str]:

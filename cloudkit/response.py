@@ -123,13 +123,27 @@ class Response:
         seconds = parse_retry_after(self.header("retry-after"))
         if seconds is not None:
             return seconds
+        return self._until_reset()
+
+    def throttle_for(self) -> float | None:
+        """Seconds to hold the next request when this (successful) answer says the rate-limit
+        allowance is spent (``RateLimit-Remaining: 0`` or ``X-RateLimit-Remaining: 0``): until
+        the window resets, instead of drawing a 429. None when requests may go on."""
+        remaining = self.header("ratelimit-remaining") or self.header("x-ratelimit-remaining")
+        if remaining is None or remaining.strip() != "0":
+            return None
+        return self._until_reset()
+
+    def _until_reset(self) -> float | None:
         reset = self.header("ratelimit-reset") or self.header("x-ratelimit-reset")
         if reset:
             try:
                 value = float(reset)
             except ValueError:
                 return None
-            # Epoch seconds (DigitalOcean) or a delta (Linode sends epoch too); tell them apart.
+            if value != value or value in (float("inf"), float("-inf")):
+                return None
+            # Epoch seconds (DigitalOcean, Linode) or a delta; tell them apart.
             return max(0.0, value - time.time()) if value > 1e9 else max(0.0, value)
         return None
 

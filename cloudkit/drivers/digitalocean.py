@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import math
 import re
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -78,7 +77,6 @@ __all__ = [
 API_HOST = "api.digitalocean.com"
 #: The largest page the API serves.
 PAGE_SIZE = 200
-_MAX_PAGES = 10_000
 
 # Client-side rules, from DigitalOcean's API description.
 _NAME_RE = re.compile(r"^[a-zA-Z0-9]?[a-z0-9A-Z.\-]*[a-z0-9A-Z]$")
@@ -239,54 +237,19 @@ def _page_number(link: Any) -> int | None:
     return number if number is not None and number >= 1 else None
 
 
-def _total_pages(key: str) -> Callable[[Any, int], int]:
-    """How many pages a listing has, from its first page: ``links.pages.last`` when given,
-    else ``meta.total`` over the size of the first page."""
-
-    def total(first: Any, page_size: int) -> int:
-        if not isinstance(first, dict):
-            return 1
-        links = first.get("links")
-        pages = links.get("pages") if isinstance(links, dict) else None
-        if isinstance(pages, dict):
-            last = _page_number(pages.get("last"))
-            if last is not None:
-                return min(last, _MAX_PAGES)
-        meta = first.get("meta")
-        count = opt_int(meta.get("total")) if isinstance(meta, dict) else None
-        items = first.get(key)
-        per_page = len(items) if isinstance(items, list) else 0
-        if not count or not per_page or count <= per_page:
-            return 1
-        return min(math.ceil(count / per_page), _MAX_PAGES)
-
-    return total
+def _total_pages(first: Any, _page_size: int) -> int | None:
+    """The page count a listing's first page claims (``links.pages.last``), if any."""
+    if not isinstance(first, dict):
+        return None
+    links = first.get("links")
+    pages = links.get("pages") if isinstance(links, dict) else None
+    return _page_number(pages.get("last")) if isinstance(pages, dict) else None
 
 
-def _dedupe(items: Iterable[Any], key: Callable[[Any], Any]) -> list[Any]:
-    seen: set[Any] = set()
-    out: list[Any] = []
-    for item in items:
-        marker = key(item)
-        if marker is not None:
-            if marker in seen:
-                continue
-            seen.add(marker)
-        out.append(item)
-    return out
-
-
-def _model_key(item: Any) -> Any:
-    return ("id", item.id)
-
-
-def _raw_key(item: Any) -> Any:
-    if isinstance(item, dict):
-        for name in ("id", "slug", "fingerprint", "name"):
-            value = item.get(name)
-            if isinstance(value, (int, str)) and not isinstance(value, bool):
-                return (name, value)
-    return None
+def _total_items(first: Any) -> int | None:
+    """The item count a listing's first page claims (``meta.total``), if any."""
+    meta = first.get("meta") if isinstance(first, dict) else None
+    return opt_int(meta.get("total")) if isinstance(meta, dict) else None
 
 
 def _check_name(name: Any, what: str = "droplet name") -> str:
@@ -373,11 +336,8 @@ class DigitalOceanNodeDriver(NodeDriver):
             page = as_dict(body, f"GET {path}")
             return as_list(page.get(key), f"GET {path}: '{key}'")
 
-        items = self.connection.paginate(path, extract, _total_pages(key), params=params,
-                                         page_size=PAGE_SIZE, transform=transform)
-        if transform is not None and len({item.id for item in items}) == len(items):
-            return items  # the usual case: no item seen twice
-        return _dedupe(items, _raw_key if transform is None else _model_key)
+        return self.connection.paginate(path, extract, _total_pages, params=params, total_items=_total_items,
+                                         page_size=self.connection.page_size or PAGE_SIZE, transform=transform)
 
     def _get(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         body = as_dict(self.connection.request(path, params=params).object, f"GET {path}")
@@ -733,10 +693,36 @@ class DigitalOceanNodeDriver(NodeDriver):
 
     # -- nodes ------------------------------------------------------------------------------
 
-    def list_nodes(self, tag: str | None = None) -> list[Node]:
-        """Every droplet (only those tagged ``tag``, filtered by the API, when given)."""
-        params = {"tag_name": _check_tag(tag)} if tag is not None else None
-        nodes: list[Node] = self._list("/v2/droplets", "droplets", params, transform=self._to_node)
+    def node_actions(self, node: Node) -> frozenset[str]:
+        """The actions ``node``'s state allows; none while the droplet is ``locked`` (an action
+        is running on it, and DigitalOcean refuses every other until it ends)."""
+        if node.extra.get("locked") is True:
+            return frozenset()
+        return super().node_actions(node)
+
+    def list_nodes(self, tag: str | None = None, ex_type: str | None = None) -> list[Node]:
+        """Every droplet, GPU droplets included (only those tagged ``tag``, filtered by the API,
+        when given).
+
+        The API lists GPU droplets only when asked with ``type=gpus``, so both listings are
+        fetched, concurrently; ``ex_type="droplets"`` or ``"gpus"`` asks for one kind only.
+        The API cannot combine a tag with a type: with ``tag``, its one tag listing is used.
+        """
+        if ex_type not in (None, "droplets", "gpus"):
+            raise ValidationError(f"ex_type must be 'droplets' or 'gpus', not {ex_type!r}")
+        if tag is not None:
+            if ex_type is not None:
+                raise ValidationError("DigitalOcean cannot filter droplets by tag and type at once")
+            return self._list("/v2/droplets", "droplets", {"tag_name": _check_tag(tag)}, self._to_node)
+        if ex_type is not None:
+            return self._list("/v2/droplets", "droplets", {"type": ex_type}, self._to_node)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cloudkit-gpus") as pool:
+            gpus = pool.submit(self._list, "/v2/droplets", "droplets", {"type": "gpus"}, self._to_node)
+            nodes: list[Node] = self._list("/v2/droplets", "droplets", None, self._to_node)
+            listed = {node.id for node in nodes}
+            nodes.extend(node for node in gpus.result() if node.id not in listed)
         return nodes
 
     def get_node(self, node_id: str) -> Node:

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from cloudkit.connection import BearerTokenConnection
 from cloudkit.driver import NodeDriver, object_id
-from cloudkit.errors import MalformedResponseError, NotFoundError, ValidationError
+from cloudkit.errors import ForbiddenError, MalformedResponseError, NotFoundError, ValidationError
 from cloudkit.models import (
     KeyPair,
     Node,
@@ -387,9 +387,37 @@ def _total_pages(body: Any, _page_size: int) -> int:
     pages = as_dict(body, "Linode listing").get("pages", 1)
     if isinstance(pages, bool) or not isinstance(pages, int):
         raise MalformedResponseError(f"Linode listing: 'pages' has type {type(pages).__name__}")
-    if pages > 100_000:
-        raise MalformedResponseError(f"Linode listing claims {pages} pages")
     return max(1, pages)
+
+
+def _total_items(body: Any) -> int | None:
+    results = as_dict(body, "Linode listing").get("results")
+    return results if isinstance(results, int) and not isinstance(results, bool) else None
+
+
+#: The OAuth scopes the driver's methods need: nodes are managed (read_write), images
+#: read, and SSH keys and tags (``account``) managed.
+NEEDED_SCOPES = ("linodes:read_write", "images:read_only", "account:read_write")
+_SCOPE_LEVELS = {"read_only": 1, "read_write": 2}
+
+
+def missing_scopes(header: str | None, needed: Sequence[str]) -> list[str]:
+    """The ``needed`` scopes an ``X-OAuth-Scopes`` value does not grant (``*`` grants all;
+    ``read_write`` includes ``read_only``). No header: nothing is known to be missing."""
+    if header is None or not header.strip():
+        return []
+    granted: dict[str, int] = {}
+    for scope in header.replace(",", " ").split():
+        if scope == "*":
+            return []
+        area, _, level = scope.partition(":")
+        granted[area] = max(granted.get(area, 0), _SCOPE_LEVELS.get(level, 0))
+    missing = []
+    for scope in needed:
+        area, _, level = scope.partition(":")
+        if granted.get(area, 0) < _SCOPE_LEVELS[level]:
+            missing.append(scope)
+    return missing
 
 
 # -- the driver ----------------------------------------------------------------------------------
@@ -417,19 +445,17 @@ class LinodeNodeDriver(NodeDriver):
         """Every item of a paged listing: page 1, then the remaining pages concurrently
         (each item passed through ``transform`` as its page arrives, when given)."""
         return self.connection.paginate(API + path, _page_items, _total_pages, headers=headers,
-                                        page_param="page", size_param="page_size", page_size=PAGE_SIZE,
+                                        total_items=_total_items,
+                                        page_param="page", size_param="page_size",
+                                        page_size=self.connection.page_size or PAGE_SIZE,
                                         transform=transform)
 
     def _unpaged(self, path: str) -> list[Any]:
         """Listings whose operation declares no paging parameters (``/regions``,
         ``/linode/types``): they still answer with the envelope; further pages, should one
         ever appear, are asked for with ``page``."""
-        first = self._get(path)
-        items = list(_page_items(first))
-        for page in range(2, _total_pages(first, 0) + 1):
-            body = self.connection.request(API + path, params={"page": page}).object
-            items.extend(_page_items(body))
-        return items
+        return self.connection.paginate(API + path, _page_items, _total_pages, size_param=None,
+                                        page_size=PAGE_SIZE, total_items=_total_items)
 
     def _node_path(self, node: Node | str | int, suffix: str = "") -> str:
         return f"{API}/linode/instances/{_linode_id(node)}{suffix}"
@@ -645,8 +671,17 @@ class LinodeNodeDriver(NodeDriver):
     # -- credentials --------------------------------------------------------------------------
 
     def verify_credentials(self) -> bool:
-        """GET /v4/profile (allowed for every valid token): True, or InvalidCredsError."""
-        as_dict(self._get("/profile"), "Linode profile")
+        """GET /v4/profile (allowed for every valid token): True, InvalidCredsError for a bad
+        token, or ForbiddenError naming the OAuth scopes the token lacks (read from the
+        ``X-OAuth-Scopes`` answer header; see ``NEEDED_SCOPES``)."""
+        response = self.connection.request(API + "/profile")
+        as_dict(response.object, "Linode profile")
+        missing = missing_scopes(response.header("x-oauth-scopes"), NEEDED_SCOPES)
+        if missing:
+            granted = (response.header("x-oauth-scopes") or "").strip() or "none"
+            raise ForbiddenError(
+                f"the Linode token is valid but lacks the OAuth scopes the driver needs: "
+                f"{', '.join(missing)} (the token has: {granted[:200]})", 403, driver=self.name)
         return True
 
     # -- nodes --------------------------------------------------------------------------------

@@ -534,7 +534,10 @@ class DriverConformance:
                                 + _fix("return True when the provider accepted the action; raise otherwise"))
 
     @pytest.mark.parametrize("action", ACTIONS)
-    def test_action_refused_in_wrong_state_before_sending(self, action: str) -> None:
+    def test_action_decided_on_fresh_state(self, action: str) -> None:
+        """A node object whose cached state forbids ``action`` is never refused on that stale
+        state: the driver asks the API, refuses (before sending the action) only when the
+        state it reports now forbids the action, and sends the action otherwise."""
         driver = self._driver()
         if not driver.supports(action):
             return
@@ -542,22 +545,39 @@ class DriverConformance:
                      if action not in driver.node_actions(Node("c-1", "c", s, [], [], driver))]
         if not forbidden:
             return  # every state allows it: nothing can be refused
-        state = NodeState.TERMINATED if NodeState.TERMINATED in forbidden else forbidden[0]
-        node = Node("conformance-1", "conformance", state, [], [], driver)
-        try:
-            with mock_routes(self._host(driver), []):
-                result = getattr(driver, action)(node)
-        except ActionNotAllowedError:
+        stale_state = NodeState.TERMINATED if NodeState.TERMINATED in forbidden else forbidden[0]
+        with mock_routes(self._host(driver), self.routes()) as mock:
+            listed = driver.list_nodes()[0]
+            fresh_allows = action in driver.node_actions(listed)
+            before = len(mock.calls)
+            stale = Node(listed.id, listed.name, stale_state, [], [], driver)
+            try:
+                getattr(driver, action)(stale)
+                outcome: BaseException | None = None
+            except (ActionNotAllowedError, UnmatchedRequestError) as exc:
+                outcome = exc
+            except Exception as exc:
+                pytest.fail(f"{action}() on a node cached as {stale_state.value} raised {type(exc).__name__}: "
+                            f"{exc}" + _fix(f"call self._check_action(node, {action!r}, ex_force) first"))
+            sent = [call.request.method for call in mock.calls[before:]]
+        if fresh_allows:
+            assert not isinstance(outcome, ActionNotAllowedError), (
+                f"{action}() was refused on the state cached in the node object ({stale_state.value}) "
+                f"although the API reports {listed.state.value}, which allows it"
+                + _fix("decide with self._check_action(node, action, ex_force): it fetches the node when "
+                       "the cached state forbids the action"))
+            if self.actions is None or action in self.actions:
+                assert not isinstance(outcome, UnmatchedRequestError), (
+                    f"{action}() sent a request the routes do not answer: {outcome}")
+            assert stale.state == listed.state, (
+                f"{action}() did not refresh the caller's node object from the API"
+                + _fix("use self._check_action, which refreshes the node in place"))
             return
-        except UnmatchedRequestError:
-            pytest.fail(f"{action}() sent a request for a node in state {state.value}, which NODE_ACTIONS "
-                        "does not allow" + _fix(f"call self._check_action(node, {action!r}, ex_force) first"))
-        except Exception as exc:
-            pytest.fail(f"{action}() on a node in state {state.value} raised {type(exc).__name__}: {exc}"
-                        + _fix(f"call self._check_action(node, {action!r}, ex_force) first, which raises "
-                               "ActionNotAllowedError"))
-        pytest.fail(f"{action}() on a node in state {state.value} returned {result!r} without a request"
-                    + _fix(f"call self._check_action(node, {action!r}, ex_force) first"))
+        assert isinstance(outcome, ActionNotAllowedError), (
+            f"{action}() on a node the API reports as {listed.state.value} was not refused"
+            + _fix(f"call self._check_action(node, {action!r}, ex_force) first"))
+        assert all(method in ("GET", "HEAD") for method in sent), (
+            f"{action}() sent {sent} before refusing: only reads may be sent to learn the state")
 
     def test_verify_credentials(self) -> None:
         driver = self._driver()

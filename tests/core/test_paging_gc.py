@@ -1,5 +1,5 @@
 """Connection.paginate's ``transform`` and the garbage-collector pause around listings
-(cloudkit.connection.gc_paused), against a real HTTP server on 127.0.0.1."""
+(cloudkit.paging.gc_paused), against a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import weakref
 import pytest
 from support.loopback import LoopbackServer, Reply
 
-from cloudkit.connection import BearerTokenConnection, gc_paused
+from cloudkit.connection import BearerTokenConnection
 from cloudkit.errors import MalformedResponseError, ServerError
+from cloudkit.paging import gc_paused
 
 PAGES = 5
 
@@ -74,7 +75,7 @@ def test_gc_is_paused_while_pages_are_built_and_restored_after(server: LoopbackS
         states.append(gc.isenabled())
         return item["n"]
 
-    conn(server).paginate("/items", extract, total, transform=build)
+    conn(server).paginate("/items", extract, total, page_size=3, transform=build)
     assert len(states) == PAGES * 3 and not any(states)
     assert gc.isenabled()
 
@@ -84,14 +85,14 @@ def test_pause_gc_false_leaves_the_collector_alone(server: LoopbackServer) -> No
     states: list[bool] = []
     c = conn(server)
     c.pause_gc = False
-    c.paginate("/items", extract, total, transform=lambda item: states.append(gc.isenabled()))
+    c.paginate("/items", extract, total, page_size=3, transform=lambda item: states.append(gc.isenabled()))
     assert states and all(states)
 
 
 def test_a_failing_page_raises_and_restores_the_collector(server: LoopbackServer) -> None:
     serve_pages(server, fail_page=3)
     with pytest.raises(ServerError):
-        conn(server).paginate("/items", extract, total, transform=lambda item: item)
+        conn(server).paginate("/items", extract, total, page_size=3, transform=lambda item: item)
     assert gc.isenabled()
 
 
@@ -104,7 +105,7 @@ def test_a_failing_transform_raises_and_restores_the_collector(server: LoopbackS
         return item
 
     with pytest.raises(MalformedResponseError):
-        conn(server).paginate("/items", extract, total, transform=build)
+        conn(server).paginate("/items", extract, total, page_size=3, transform=build)
     assert gc.isenabled()
 
 
@@ -112,7 +113,7 @@ def test_a_collector_the_program_disabled_stays_disabled(server: LoopbackServer)
     serve_pages(server, pages=2)
     gc.disable()
     try:
-        conn(server).paginate("/items", extract, total)
+        conn(server).paginate("/items", extract, total, page_size=3)
         assert not gc.isenabled()
     finally:
         gc.enable()

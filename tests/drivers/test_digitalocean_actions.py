@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from drivers._digitalocean_support import add, checked, fixture, make_driver
+from support.fresh import confirm_state
 
 from cloudkit import NodeState
 from cloudkit.drivers.digitalocean import DigitalOceanAction, DigitalOceanNodeDriver
@@ -158,9 +159,11 @@ def test_node_actions_per_state() -> None:
 def test_action_not_allowed_raises_before_any_request(state: NodeState, call: Any, action: str) -> None:
     driver = make_driver()
     node = node_in(state, driver)
+    asked = confirm_state(driver, node)
     with checked() as (_, traffic), pytest.raises(ActionNotAllowedError) as info:
         call(driver, node)
     assert traffic.calls == []
+    assert asked == [node.id]  # decided on the state the API reports, not on the cached one
     assert info.value.action == action
     assert info.value.state == state.value
     assert set(info.value.allowed) == set(driver.node_actions(node))

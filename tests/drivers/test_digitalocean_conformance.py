@@ -21,7 +21,7 @@ _CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "too_man
 class TestDigitalOceanConformance(DriverConformance):
     secrets = (TOKEN,)
     expected_node_ids: ClassVar[set[str]] = {"401001", "401002", "401003", "401004", "401005"}
-    list_nodes_pages = 3
+    list_nodes_pages = 4  # the fixtures' three pages of droplets and the (empty) GPU droplet listing
     create_node_kwargs: ClassVar[dict[str, Any]] = {
         "name": "web-3", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64", "location": "nyc3"}
     malformed_bodies: ClassVar[tuple[tuple[bytes, str], ...]] = (
@@ -41,6 +41,7 @@ class TestDigitalOceanConformance(DriverConformance):
 
     def routes(self) -> list[Route]:
         return [
+            FX.route("GET", "/v2/droplets", "GET_v2_droplets_empty.json", query={"type": "gpus"}),
             FX.route("GET", "/v2/droplets", "GET_v2_droplets_page1.json", query={"page": "1"}),
             FX.route("GET", "/v2/droplets", "GET_v2_droplets_page2.json", query={"page": "2"}),
             FX.route("GET", "/v2/droplets", "GET_v2_droplets_page3.json", query={"page": "3"}),

@@ -12,7 +12,7 @@ from drivers._digitalocean_support import TOKEN, add, checked, fixture, make_dri
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cloudkit.drivers.digitalocean import DigitalOceanAction, DigitalOceanResponse, _total_pages
+from cloudkit.drivers.digitalocean import DigitalOceanAction, DigitalOceanResponse, _total_items, _total_pages
 from cloudkit.errors import (
     ForbiddenError,
     InvalidCredsError,
@@ -23,6 +23,7 @@ from cloudkit.errors import (
     ValidationError,
 )
 from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize
+from cloudkit.paging import justified_pages
 
 ERRORS = [
     (401, "error_401.json", InvalidCredsError, "unauthorized"),
@@ -113,7 +114,7 @@ def test_429_with_the_hourly_allowance_spent_reports_the_reset_without_waiting()
         with pytest.raises(RateLimitError) as info:
             driver.list_nodes()
     assert time.monotonic() - started < 2  # past the retry budget: raised at once
-    assert len(traffic.calls) == 1
+    assert len(traffic.calls) == 2  # the droplet and the GPU droplet listings, each asked once
     assert info.value.message == "API rate limit exceeded."
     assert info.value.retry_after is not None and 1700 < info.value.retry_after <= 1800
     assert info.value.headers["RateLimit-Reset"] == str(reset)
@@ -243,9 +244,16 @@ def test_any_json_as_a_create_answer(value: Any) -> None:
 @FUZZ
 @given(value=json_values)
 def test_any_json_as_a_first_page(value: Any) -> None:
-    for body in (value, {"droplets": [], "links": value, "meta": value}, {"links": {"pages": value}}):
-        pages = _total_pages("droplets")(body, 200)
-        assert isinstance(pages, int) and 1 <= pages <= 10_000
+    for body in (value, {"droplets": [], "links": value, "meta": value}, {"links": {"pages": value}},
+                 {"droplets": [{}] * 200, "links": value, "meta": value}):
+        pages = _total_pages(body, 200)
+        assert pages is None or (isinstance(pages, int) and pages >= 1)
+        total = _total_items(body)
+        assert total is None or isinstance(total, int)
+        first_len = len(body["droplets"]) if isinstance(body, dict) and "droplets" in body else 0
+        planned, _size = justified_pages(pages, first_len, 200, total)
+        # never more pages than the first page justifies against the total it claims, plus one
+        assert 1 <= planned and (total is None or total < 0 or planned <= max(1, -(-total // 200) + 1))
 
 
 @FUZZ

@@ -47,6 +47,8 @@ def _serve_pages(mock: responses.RequestsMock, pages: dict[int, Any], seen: list
 
     def answer(request: Any) -> tuple[int, dict[str, str], str]:
         query = _query(request)
+        if query.get("type") == "gpus":  # an account without GPU droplets
+            return 200, dict(RATE_HEADERS), json.dumps(fixture("GET_v2_droplets_empty.json"))
         with lock:
             seen.append(query)
         page = int(query.get("page", "1"))
@@ -140,7 +142,8 @@ def test_list_nodes_single_empty_page() -> None:
     with checked() as (mock, traffic):
         add(mock, "GET", "/v2/droplets", "GET_v2_droplets_empty.json")
         assert driver.list_nodes() == []
-    assert len(traffic.calls) == 1
+    assert len(traffic.calls) == 2  # one empty page of droplets, one of GPU droplets
+    assert sorted(c.query.get("type", ["-"])[0] for c in traffic.calls) == ["-", "gpus"]
 
 
 def test_list_nodes_by_tag_filters_on_the_server() -> None:

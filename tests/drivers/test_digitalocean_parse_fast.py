@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from cloudkit import paging
 from cloudkit.drivers.digitalocean import DigitalOceanNodeDriver
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "digitalocean" / "GET_v2_droplets_page1.json"
@@ -86,18 +87,14 @@ def test_missing_or_odd_embedded_objects_fall_back_as_before() -> None:
         assert node.size is not None and node.size.extra.get("partial") is True  # from size_slug
 
 
-def test_a_listing_without_repeats_is_returned_as_built() -> None:
+def test_a_listing_item_repeated_on_a_later_page_is_built_once_and_listed_once() -> None:
     driver = DigitalOceanNodeDriver("token")
     page = json.loads(FIXTURE.read_text())["droplets"]
-    built = [driver._to_node(item) for item in page]
-
-    class Conn:
-        def paginate(self, *args: Any, **kwargs: Any) -> list[Any]:
-            return built
-
-    driver.connection = Conn()  # type: ignore[assignment]
-    assert driver.list_nodes() is built
-    repeated = [*built, built[0]]
-    Conn.paginate = lambda self, *a, **k: repeated  # type: ignore[method-assign]
-    listed = driver.list_nodes()
-    assert [n.id for n in listed] == [n.id for n in built]
+    size = len(page)
+    # page 2 repeats page 1's last droplet (pages shift while droplets come and go)
+    bodies = {1: {"droplets": page, "meta": {"total": size + 1}},
+              2: {"droplets": [page[-1]], "meta": {"total": size + 1}}}
+    listed = paging.paginate(bodies.__getitem__, lambda body: body, lambda body: body["droplets"],
+                             lambda body, _size: 2, what="droplets", page_size=size,
+                             transform=driver._to_node, total_items=lambda body: body["meta"]["total"])
+    assert [n.id for n in listed] == [str(item["id"]) for item in page]

@@ -10,6 +10,7 @@ from drivers._hostvirtual_support import (
     driver_fixture,  # noqa: F401  (a fixture)
     load,
 )
+from support.fresh import confirm_state
 
 from cloudkit.drivers.hostvirtual import HostVirtualNodeDriver
 from cloudkit.errors import (
@@ -50,11 +51,14 @@ def test_action_table(driver: HostVirtualNodeDriver) -> None:
     ("ex_delete_node", NodeState.TERMINATED)])
 def test_refused_before_any_request(api: HostVirtualAPI, driver: HostVirtualNodeDriver, method: str,
                                     state: NodeState) -> None:
+    stale = node(driver, state)
+    asked = confirm_state(driver, stale)
     with pytest.raises(ActionNotAllowedError) as info:
-        getattr(driver, method)(node(driver, state))
+        getattr(driver, method)(stale)
     assert info.value.state == state.value
     assert method in str(info.value)
     assert api.calls == []
+    assert asked == [stale.id]
 
 
 # -- power actions ----------------------------------------------------------------------------
@@ -262,6 +266,8 @@ def test_ex_build_node_needs_credentials_and_a_location(api: HostVirtualAPI,
         driver.ex_build_node(old, "3102", auth=NodeAuthPassword("s3cret-Passw0rd"))
     with pytest.raises(ValidationError, match="auth"):
         driver.ex_build_node(old, "3102", location="33")
+    running = node(driver, NodeState.RUNNING)
+    confirm_state(driver, running)
     with pytest.raises(ActionNotAllowedError):
-        driver.ex_build_node(node(driver, NodeState.RUNNING), "3102", "33", NodeAuthSSHKey(PUBKEY))
+        driver.ex_build_node(running, "3102", "33", NodeAuthSSHKey(PUBKEY))
     assert api.calls == []

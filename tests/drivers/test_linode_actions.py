@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from drivers._linode_support import LinodeAPI, linode_api, load, make_driver
+from support.fresh import confirm_state
 
 from cloudkit import NodeState
 from cloudkit.drivers.linode import LINODE_NODE_ACTIONS, LINODE_STATE_MAP, LinodeNodeDriver
@@ -66,8 +67,10 @@ def test_action_on_a_busy_linode_reports_the_api_reason(api: LinodeAPI) -> None:
 def test_start_on_a_running_node_raises_before_any_request(api: LinodeAPI) -> None:
     driver = make_driver()
     node = node_in(driver, "running")
+    asked = confirm_state(driver, node)
     with pytest.raises(ActionNotAllowedError) as info:
         driver.start_node(node)
+    assert asked == [node.id]
     message = str(info.value)
     assert "start_node" in message and "running" in message
     assert "reboot_node" in message and "stop_node" in message  # what is allowed instead
@@ -82,9 +85,12 @@ def test_start_on_a_running_node_raises_before_any_request(api: LinodeAPI) -> No
 def test_actions_not_allowed_in_a_state_raise_before_any_request(status: str, method: str,
                                                                  api: LinodeAPI) -> None:
     driver = make_driver()
+    stale = node_in(driver, status)
+    asked = confirm_state(driver, stale)
     with pytest.raises(ActionNotAllowedError):
-        getattr(driver, method)(node_in(driver, status))
+        getattr(driver, method)(stale)
     assert api.calls == []
+    assert asked == [stale.id]
 
 
 def test_ex_force_sends_anyway(api: LinodeAPI) -> None:
@@ -127,8 +133,10 @@ def test_resize_refuses_bad_input_and_busy_states_before_any_request(api: Linode
     driver = make_driver()
     with pytest.raises(ValidationError, match="migration_type"):
         driver.ex_resize_node(ID, "g6-standard-4", migration_type="hot")
+    busy = node_in(driver, "provisioning")
+    confirm_state(driver, busy)
     with pytest.raises(ActionNotAllowedError):
-        driver.ex_resize_node(node_in(driver, "provisioning"), "g6-standard-4")
+        driver.ex_resize_node(busy, "g6-standard-4")
     assert api.calls == []
 
 

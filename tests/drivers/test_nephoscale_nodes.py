@@ -16,6 +16,7 @@ from drivers._nephoscale_support import (
     make_driver,
     nephoscale_prices_fixture,  # noqa: F401  (a fixture)
 )
+from support.fresh import confirm_state
 
 from cloudkit.drivers.nephoscale import NephoscaleNodeDriver
 from cloudkit.errors import (
@@ -320,10 +321,13 @@ def test_reboot_503_is_not_retried(api: responses.RequestsMock) -> None:
 def test_not_allowed_in_state_raises_before_any_request(api: responses.RequestsMock,
                                                         driver: NephoscaleNodeDriver,
                                                         method: str, state: NodeState) -> None:
+    stale = _node(driver, state)
+    asked = confirm_state(driver, stale)
     with pytest.raises(ActionNotAllowedError) as info:
-        getattr(driver, method)(_node(driver, state))
+        getattr(driver, method)(stale)
     assert info.value.action == method and info.value.state == state.value
     assert len(api.calls) == 0
+    assert asked == [stale.id]
 
 
 def test_ex_force_sends_anyway(api: responses.RequestsMock, driver: NephoscaleNodeDriver) -> None:

@@ -87,7 +87,7 @@ class TestDigitalOceanConformance(SimulatorConformance):
     key = "do-conformance-token-5a5a5a5a"
     sim_options: ClassVar[dict[str, Any]] = {"token": key}
     page_size = (digitalocean, 2)
-    list_nodes_pages = 3
+    list_nodes_pages = 4  # three pages of droplets and the one page of the GPU droplet listing
     create_node_kwargs: ClassVar[dict[str, Any]] = {
         "name": "conf-1", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64", "location": "nyc1",
         "auth": NodeAuthSSHKey(PUBKEY)}

@@ -260,7 +260,7 @@ def test_cloudkit_record_command_records_cli_commands_and_replays(tmp_path: Path
         out, err = io.StringIO(), io.StringIO()
         status = cli.main([*common, "--out", str(tmp_path / "flow")], env=env, stdout=out, stderr=err)
         assert status == 0, err.getvalue()
-        assert "recorded 6 exchange(s)" in out.getvalue()
+        assert "recorded 7 exchange(s)" in out.getvalue()  # droplets listed twice: plain and GPU
         one = [*common, "--out", str(tmp_path / "one"), "--", "-o", "json", "nodes", "list"]
         assert cli.main(one, env=env, stdout=io.StringIO(), stderr=err) == 0, err.getvalue()
         assert cli.main([*common, "--out", str(tmp_path / "one")], env=env, stdout=io.StringIO(), stderr=err) == 2
@@ -270,8 +270,10 @@ def test_cloudkit_record_command_records_cli_commands_and_replays(tmp_path: Path
                         stdout=live) == 0
     assert_nothing_secret(tmp_path / "flow", sim.token)
     assert_nothing_secret(tmp_path / "one", sim.token)
-    assert [e.path for e in load_cassette(tmp_path / "flow")] == [
-        "/v2/account", "/v2/droplets", "/v2/sizes", "/v2/images", "/v2/regions", "/v2/account/keys"]
+    flow = load_cassette(tmp_path / "flow")
+    assert [e.path for e in flow] == [
+        "/v2/account", "/v2/droplets", "/v2/droplets", "/v2/sizes", "/v2/images", "/v2/regions", "/v2/account/keys"]
+    assert sorted(e.query.get("type", ["-"])[0] for e in flow[1:3]) == ["-", "gpus"]
     replayed = io.StringIO()
     with replay(tmp_path / "one"):
         assert cli.main(["-o", "json", "nodes", "list"],

@@ -1,0 +1,253 @@
+"""Paged listings: page-number paging fetched concurrently, link following, de-duplication.
+
+A listing is bounded by what its first page can justify and ends on the first short page,
+so a server that claims millions of items (or pages) it does not send cannot make cloudkit
+run away, and one that repeats its pages is caught after a few requests:
+
+* a page with fewer items than the page size asked for is the last one (a first page that
+  short is the only page, unless the provider's stated page count and item total agree on
+  that smaller size: a provider that caps the page size it serves is followed at its size);
+* no more pages are fetched than the first page's length can justify against the total it
+  claims (``ceil(total / len(first page))``), plus one for items added meanwhile;
+* a full page that brings no item not seen before means the pages contradict each other
+  (the server ignores the page number, say): ``MalformedResponseError``;
+* an item listed on two pages (pages shift while servers come and go) is returned once.
+
+This module knows nothing of HTTP: ``Connection.paginate`` and ``Connection.follow_links``
+hand it a function that fetches one page.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import islice
+from typing import Any
+
+from cloudkit.errors import MalformedResponseError
+
+__all__ = ["follow_links", "gc_paused", "item_key", "justified_pages", "paginate"]
+
+
+def item_key(item: Any) -> Any:
+    """What identifies a listed item: a model's ``id``, else a raw dict's id, slug,
+    fingerprint or name (None: the item is never treated as a duplicate)."""
+    if isinstance(item, dict):
+        for name in ("id", "slug", "fingerprint", "name"):
+            value = item.get(name)
+            if isinstance(value, (int, str)) and not isinstance(value, bool):
+                return (name, value)
+        return None
+    value = getattr(item, "id", None)
+    return None if value is None else ("id", value)
+
+
+def justified_pages(claimed_pages: int | None, first_len: int, page_size: int,
+                    total_items: int | None) -> tuple[int, int]:
+    """How many pages to fetch in all, and the page size later pages are held to, from what
+    the first page shows.
+
+    ``claimed_pages``: the page count the provider states (None: unknown); ``first_len``:
+    items on the first page; ``page_size``: the page size asked for; ``total_items``: the
+    item count the provider states (None: unknown).
+
+    A first page shorter than asked is the only page, unless the provider's own page count
+    and total agree on that smaller size (a provider that caps the page size it serves):
+    then its length is the page size. Otherwise no more pages than the total justifies
+    against the first page's length, plus one for items added meanwhile.
+    """
+    if first_len == 0:
+        return 1, page_size
+    by_total = None
+    if total_items is not None and total_items >= 0:
+        by_total = math.ceil(total_items / first_len)
+    if first_len < page_size:
+        capped = claimed_pages is not None and claimed_pages > 1 and by_total == claimed_pages
+        return (claimed_pages, first_len) if capped and claimed_pages is not None else (1, page_size)
+    if claimed_pages is None:
+        return max(1, by_total or 1), page_size
+    if by_total is None:
+        return max(1, claimed_pages), page_size
+    return max(1, min(claimed_pages, by_total + 1)), page_size
+
+
+class _Collector:
+    """Builds the result page by page: transforms items, drops duplicates, spots pages that
+    repeat, and says when the listing has ended."""
+
+    def __init__(self, what: str, page_size: int, transform: Callable[[Any], Any] | None,
+                 key: Callable[[Any], Any]) -> None:
+        self.what = what
+        self.page_size = page_size
+        self.transform = transform
+        self.key = key
+        self.items: list[Any] = []
+        self.seen: set[Any] = set()
+        self.ended = False
+
+    def add(self, found: Sequence[Any], page: int) -> None:
+        built = list(found) if self.transform is None else [self.transform(item) for item in found]
+        new = 0
+        for item in built:
+            marker = self.key(item)
+            if marker is not None:
+                if marker in self.seen:
+                    continue
+                self.seen.add(marker)
+            self.items.append(item)
+            new += 1
+        if len(built) < self.page_size:
+            self.ended = True
+        elif page > 1 and new == 0:
+            raise MalformedResponseError(
+                f"listing {self.what}: page {page} repeats items already listed; the pages "
+                f"contradict each other, so the listing was stopped")
+
+
+def paginate(
+    fetch: Callable[[int], Any],
+    parse: Callable[[Any], Any],
+    extract: Callable[[Any], Sequence[Any]],
+    total_pages: Callable[[Any, int], int | None],
+    *,
+    what: str,
+    page_size: int,
+    first_page: int = 1,
+    size_sent: bool = True,
+    transform: Callable[[Any], Any] | None = None,
+    total_items: Callable[[Any], int | None] | None = None,
+    key: Callable[[Any], Any] = item_key,
+    workers: int = 8,
+    pause_gc: bool = False,
+) -> list[Any]:
+    """Every item of a page-numbered listing, in order, each passed through ``transform``.
+
+    ``fetch(n)`` gets page ``n`` (whatever the caller's transport returns) and ``parse``
+    turns that into the decoded body; the first page is fetched alone, the rest
+    concurrently by up to ``workers`` threads, never more than one page per worker ahead of
+    the page being built. ``total_pages(first_body, page_size)`` is the page count the
+    provider claims and ``total_items(first_body)`` the item count, when it states one;
+    ``size_sent=False`` means the listing takes no page size, so the first page's length
+    stands for it. See the module docstring for the bounds.
+    """
+    with gc_paused(pause_gc):
+        first = parse(fetch(first_page))
+        found = extract(first)
+        size = page_size if size_sent else max(1, len(found))
+        claimed = total_pages(first, page_size)
+        stated = total_items(first) if total_items is not None else None
+        pages, size = justified_pages(claimed, len(found), size, stated)
+        collector = _Collector(what, size, transform, key)
+        rest = range(first_page + 1, first_page + pages)
+        workers = min(workers, len(rest))
+        if workers <= 1:
+            collector.add(found, 1)
+            del first, found
+            for number, page in enumerate(rest, start=2):
+                if collector.ended:
+                    break
+                collector.add(extract(parse(fetch(page))), number)
+            return collector.items
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudkit-page")
+        try:
+            ahead = iter(rest)
+            pending: deque[Future[Any]] = deque(pool.submit(fetch, page) for page in islice(ahead, workers + 1))
+            collector.add(found, 1)  # built while the other pages are on their way
+            del first, found
+            number = 1
+            while pending and not collector.ended:
+                fetched = pending.popleft().result()
+                for page in islice(ahead, 1):
+                    pending.append(pool.submit(fetch, page))
+                number += 1
+                body = parse(fetched)  # decoded here, not on the fetching thread
+                del fetched
+                collector.add(extract(body), number)
+                del body
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True, cancel_futures=True)
+        return collector.items
+
+
+def follow_links(
+    first: Any,
+    fetch_link: Callable[[str], Any],
+    extract: Callable[[Any], Sequence[Any]],
+    next_link: Callable[[Any], str | None],
+    *,
+    what: str,
+    max_pages: int = 10_000,
+    key: Callable[[Any], Any] = item_key,
+) -> list[Any]:
+    """Every item of a listing whose pages name the next one (a link or a cursor).
+
+    ``first`` is the first page's body and ``fetch_link(link)`` the body of the page a link
+    names. The listing ends when a page names no next page, names one already visited, or
+    brings nothing; a page whose items were all listed before raises
+    ``MalformedResponseError`` (the pages contradict each other), as does a listing still
+    going after ``max_pages`` pages.
+    """
+    collector = _Collector(what, 1, None, key)
+    visited: set[str] = set()
+    body = first
+    for number in range(1, max_pages + 1):
+        found = extract(body)
+        if not found:
+            return collector.items
+        collector.add(found, number)
+        link = next_link(body)
+        if not link or link in visited:
+            return collector.items
+        visited.add(link)
+        body = fetch_link(link)
+    raise MalformedResponseError(f"listing {what} did not end after {max_pages} pages")
+
+
+_gc_lock = threading.Lock()
+_gc_depth = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def gc_paused(pause: bool = True) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the ``with`` block (when ``pause``).
+
+    Counted across threads: the first block to enter disables the collector (only when it
+    was enabled), the last to leave enables it again, so concurrent listings (several
+    accounts at once) never switch it back on under each other. Reference counting goes on
+    freeing everything as usual; only the search for reference cycles waits. A collector
+    the program disabled itself stays disabled.
+
+    On leaving, the objects that survived the block (the listing: long-lived by nature) are
+    moved to the oldest generation (``gc.freeze()`` then ``gc.unfreeze()``), so the young
+    collection that would otherwise follow does not scan hundreds of thousands of fresh
+    objects that hold no cycles. Skipped when the program keeps objects frozen itself.
+    """
+    global _gc_depth, _gc_was_enabled
+    if not pause:
+        yield
+        return
+    with _gc_lock:
+        if _gc_depth == 0:
+            _gc_was_enabled = gc.isenabled()
+            if _gc_was_enabled:
+                gc.disable()
+        _gc_depth += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_depth -= 1
+            if _gc_depth == 0 and _gc_was_enabled:
+                if gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
+                gc.enable()
