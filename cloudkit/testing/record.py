@@ -608,6 +608,9 @@ def routes_from_cassette(cassette_dir: str | Path, *, repeat_last: bool = False)
         routes.append(Route(exchange.method, exchange.path, exchange.body_file, status=exchange.status,
                             headers=headers, query=query, times=None if keeps else 1,
                             content_type=exchange.content_type or "application/json"))
+    # A Route's query matches any request that carries at least its parameters: the most
+    # specific routes go first, so ``?type=gpus&page=1`` is not answered by ``?page=1``.
+    routes.sort(key=lambda route: -len(route.query))
     return routes
 
 

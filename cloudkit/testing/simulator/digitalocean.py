@@ -13,6 +13,8 @@ Behaviour worth knowing:
   ``shutdown``/``power_off``/``reboot`` on an off one are refused with 422;
 - lists page with ``page``/``per_page`` (default 20, at most 200), carry ``links.pages``
   (absolute URLs on the simulator) and ``meta.total``;
+- droplets of a ``gpu-`` size are GPU droplets: ``GET /v2/droplets`` leaves them out unless
+  asked with ``type=gpus`` (which lists only them), as the real API does;
 - every answer carries ``ratelimit-limit``/``-remaining``/``-reset``; an injected 429 adds
   ``retry-after``.
 """
@@ -60,6 +62,7 @@ _SIZES = [
     ("g-2vcpu-8gb", 8192, 2, 25, 4.0, 63.0, 0.09375, "General Purpose", True),
     ("m-2vcpu-16gb", 16384, 2, 50, 4.0, 84.0, 0.125, "Memory-Optimized", True),
     ("s-32vcpu-192gb", 196608, 32, 3840, 12.0, 1008.0, 1.5, "Basic", False),
+    ("gpu-h100x1-80gb", 245760, 20, 720, 15.0, 2522.16, 3.39, "GPU H100", True),
 ]
 # id, name, distribution, slug, kind ("distribution" | "application"), min disk, size GB
 _IMAGES = [
@@ -81,6 +84,10 @@ _HEAD = ('{"id":%d,"name":%s,"memory":%d,"vcpus":%d,"disk":%d,'
          '"backup_ids":[],"next_backup_window":%s,"snapshot_ids":%s,"volume_ids":[],'
          '"size_slug":%s,"networks":%s,"tags":%s,"vpc_uuid":"%s",')
 _NO_NETWORKS = '{"v4":[],"v6":[]}'
+
+
+def _is_gpu(droplet: Droplet) -> bool:
+    return str(droplet.size.get("slug", "")).startswith("gpu-")
 
 
 class Droplet:
@@ -430,8 +437,8 @@ class DigitalOceanAPI(ProviderAPI):
             self.fail(400, "tag_name cannot be combined with name or type", code="bad_request")
         if kind not in (None, "droplets", "gpus"):
             self.fail(400, "type must be 'droplets' or 'gpus'", code="bad_request")
-        if kind == "gpus":
-            items: list[Droplet] = []
+        if kind == "gpus":  # GPU droplets are listed only when asked for
+            items: list[Droplet] = self.listing("gpus", lambda: [d for d in self.droplets.values() if _is_gpu(d)])
         elif tag is not None:
             entry = self.tags.get(tag.lower())
             ids = entry["droplets"] if entry is not None and entry["name"] == tag else set()
@@ -441,7 +448,7 @@ class DigitalOceanAPI(ProviderAPI):
             items = self.listing(("name", low), lambda: [d for d in self.droplets.values()
                                                           if d.name.lower() == low])
         else:
-            items = self.listing("all", lambda: list(self.droplets.values()))
+            items = self.listing("all", lambda: [d for d in self.droplets.values() if not _is_gpu(d)])
 
         def render(start: int, end: int) -> list[bytes]:
             return [self.render(d) for d in items[start:end]]
