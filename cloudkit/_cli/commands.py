@@ -53,12 +53,34 @@ __all__ = [
 # ------------------------------------------------------------------------------ providers
 
 
+def _provider_names(ctx: Context) -> list[str]:
+    """The built-in drivers, then every plugin that loads (registered or from an entry point);
+    a plugin that does not load is named on stderr and left out."""
+    from cloudkit.capabilities import _builtin_providers, capability_matrix
+    from cloudkit.providers import known_providers
+
+    builtin = _builtin_providers()
+    names = list(builtin)
+    for name in known_providers():
+        if name in builtin:
+            continue
+        try:
+            capability_matrix([name])
+        except Exception as exc:  # a third party's driver: whatever it raises, list the others
+            ctx.err.write(f"cloudkit: warning: plugin driver {name!r} left out: "
+                          f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}\n")
+            continue
+        names.append(name)
+    return names
+
+
 def cmd_providers(ctx: Context) -> int:
-    """The capability matrix of every built-in driver."""
+    """The capability matrix of every driver: built-in ones, then installed plugins."""
     from cloudkit.capabilities import capability_matrix, render_markdown_table
+    from cloudkit.providers import check_provider
 
     only = ctx.option("provider")
-    rows = capability_matrix([only.strip().lower()] if only else None, skip_missing=not only)
+    rows = capability_matrix([check_provider(only)] if only else _provider_names(ctx))
     if ctx.json:
         print_json([row.as_dict() for row in rows], ctx.out)
         return 0

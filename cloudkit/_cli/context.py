@@ -74,6 +74,10 @@ class Context:
         if self._credentials is None:
             choice = choice_from(self.option("provider"), self.option("account"), self.option("config"),
                                  self.option("base_url"), self.env)
+            if choice.provider:  # an unknown name is reported before anything else is checked
+                from cloudkit.providers import check_provider
+
+                check_provider(choice.provider)
             self._credentials = resolve(choice, self.env)
             self.secrets.extend(self._credentials.secrets())
         return self._credentials
