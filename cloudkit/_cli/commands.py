@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cloudkit._cli import UsageError
+from cloudkit._cli import UsageError, exit_status
 from cloudkit._cli.context import Context
 from cloudkit._cli.output import (
     IMAGE_COLUMNS,
@@ -206,7 +206,7 @@ _ACTION_WORDS = {"reboot_node": "rebooted", "start_node": "started", "stop_node"
 def _act(ctx: Context, action: str, nodes: list[Node]) -> int:
     driver = ctx.driver()
     results: list[dict[str, Any]] = []
-    failed = 0
+    status = 0
     for node in nodes:
         row: dict[str, Any] = {"id": node.id, "name": node.name, "action": action.removesuffix("_node")}
         try:
@@ -216,7 +216,8 @@ def _act(ctx: Context, action: str, nodes: list[Node]) -> int:
             if len(nodes) == 1:
                 raise
             row["ok"], row["error"] = False, str(exc)
-        failed += not row["ok"]
+            status = max(status, exit_status(exc))
+        status = max(status, 0 if row["ok"] else 1)
         results.append(row)
         if not ctx.json:
             if row["ok"]:
@@ -226,7 +227,7 @@ def _act(ctx: Context, action: str, nodes: list[Node]) -> int:
                               f"{row['error'] or 'the provider did not confirm'}\n")
     if ctx.json:
         print_json(results, ctx.out)
-    return 1 if failed else 0
+    return status
 
 
 def cmd_node_action(ctx: Context) -> int:
@@ -336,6 +337,7 @@ def cmd_accounts_check(ctx: Context) -> int:
     else:
         targets = [ctx.credentials()]
     rows = []
+    status = 0
     for creds in targets:
         row: dict[str, Any] = {"account": creds.account, "provider": creds.provider, "source": creds.source}
         try:
@@ -343,6 +345,8 @@ def cmd_accounts_check(ctx: Context) -> int:
             row["error"] = None if row["ok"] else "the provider did not confirm the credentials"
         except CloudkitError as exc:
             row["ok"], row["error"] = False, f"{type(exc).__name__}: {exc}"
+            status = max(status, exit_status(exc))
+        status = max(status, 0 if row["ok"] else 1)
         rows.append(row)
     if ctx.json:
         print_json(rows, ctx.out)
@@ -353,4 +357,4 @@ def cmd_accounts_check(ctx: Context) -> int:
                 ctx.out.write(f"{who}: credentials OK ({row['provider']}, from {row['source']})\n")
             else:
                 ctx.out.write(f"{who}: FAILED ({row['provider']}, from {row['source']}): {row['error']}\n")
-    return 0 if all(r["ok"] for r in rows) else 1
+    return status

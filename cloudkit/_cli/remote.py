@@ -41,6 +41,20 @@ def _steps(ctx: Context) -> list[Deployment]:
     return steps
 
 
+def _check_login_key(ctx: Context) -> None:
+    """A ``--ssh-key`` that cannot be read or used is the user's to fix (exit status 2): say so
+    before anything is created or connected to."""
+    if not ctx.args.ssh_key:
+        return
+    from cloudkit.errors import SSHAuthenticationError
+    from cloudkit.ssh import load_private_key
+
+    try:
+        load_private_key(ctx.args.ssh_key)
+    except SSHAuthenticationError as exc:
+        raise UsageError(f"--ssh-key: {exc}") from None
+
+
 def cmd_nodes_deploy(ctx: Context) -> int:
     """``nodes deploy NAME --size --image [--location] [--ssh-key KEY] (--push-key|--script|--run)...``:
     create a node, wait for it, run the steps over SSH, show the outcome."""
@@ -49,6 +63,7 @@ def cmd_nodes_deploy(ctx: Context) -> int:
     driver = ctx.driver()
     steps = _steps(ctx)
     kwargs = _create_kwargs(ctx)
+    _check_login_key(ctx)
 
     def progress(event: DeployEvent) -> None:
         where = f" {event.node.name} ({event.node.id})" if event.node is not None else ""
@@ -78,6 +93,7 @@ def cmd_nodes_deploy(ctx: Context) -> int:
 def cmd_probe(ctx: Context) -> int:
     """``probe NODE``: does SSH answer and does the login work? Exit 1 when not."""
     node = ctx.find_node(ctx.args.node)
+    _check_login_key(ctx)
     result = ctx.driver().probe_node(node, ssh_key=ctx.args.ssh_key, ssh_username=ctx.args.user,
                                      ssh_port=ctx.args.port, timeout=ctx.args.timeout)
     data = {"id": node.id, "name": node.name, "address": result.address, "port": result.port,
@@ -144,10 +160,7 @@ def cmd_run(ctx: Context) -> int:
         nodes = ctx.find_nodes(ctx.args.nodes)
     else:
         raise UsageError("say where to run it: --nodes NODE... or --tag TAG")
-    if ctx.args.ssh_key:
-        from cloudkit.ssh import load_private_key
-
-        load_private_key(ctx.args.ssh_key)  # an unusable key fails once, before any connection
+    _check_login_key(ctx)  # an unusable key fails once, before any connection
     workers = max(1, min(ctx.args.parallel, len(nodes)))
     with ctx.progress.waiting(f"running on {len(nodes)} node(s)"), \
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudkit-run") as pool:
