@@ -301,6 +301,8 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
         return exit_status(exc)
     except KeyboardInterrupt as exc:
         ctx.err.write(f"\n{PROG}: interrupted\n")
+        if ctx.leftovers:
+            ctx.leftovers.report(ctx.err, ctx._driver)
         return exit_status(exc)
     except BrokenPipeError:  # the reader went away (e.g. `cloudkit nodes list | head -1`)
         _silence_stdout(stdout)

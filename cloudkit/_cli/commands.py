@@ -175,6 +175,7 @@ def wait_running(ctx: Context, node: Node, timeout: float) -> Node:
     """Wait until ``node`` runs with an address, showing progress on stderr."""
     with ctx.progress.waiting(f"waiting for {node.name} ({node.id}) to be running"):
         [(node, _)] = ctx.driver().wait_until_running([node], timeout=timeout, wait_period=2.0)
+    ctx.leftovers.seen(node)
     return node
 
 
@@ -184,8 +185,10 @@ def cmd_nodes_create(ctx: Context) -> int:
     auth = NodeAuthSSHKey(read_public_key(ctx.args.ssh_key)) if ctx.args.ssh_key else None
     kwargs = _create_kwargs(ctx)
     ctx.progress.note(f"creating {ctx.args.name} on {driver.name} ...")
+    ctx.leftovers.creating(ctx.args.name)
     node = driver.create_node(name=ctx.args.name, size=ctx.args.size, image=ctx.args.image,
                               location=ctx.args.location, auth=auth, **kwargs)
+    ctx.leftovers.created(node)
     password = node.extra.get("password")
     if ctx.args.wait:
         node = wait_running(ctx, node, ctx.args.timeout)
