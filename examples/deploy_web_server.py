@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from cloudkit import CloudkitError, DeploymentError, get_driver
-from cloudkit.driver import NodeDriver
 from cloudkit.deployment import Deployment, MultiStepDeployment, ScriptDeployment, SSHKeyDeployment
+from cloudkit.driver import NodeDriver
 
 #: The providers this example knows: the variables holding their key (and secret).
 CREDENTIALS: dict[str, tuple[str, str | None]] = {
