@@ -5,8 +5,11 @@ environment variable per provider (``CLOUDKIT_DIGITALOCEAN_TOKEN``, ``CLOUDKIT_L
 ``CLOUDKIT_HOSTVIRTUAL_KEY``, ``CLOUDKIT_NEPHOSCALE_USER`` + ``CLOUDKIT_NEPHOSCALE_PASSWORD``)
 or from named accounts in ``~/.config/cloudkit/config.toml``. ``cloudkit demo`` needs neither.
 
-Exit status: 0 success, 1 the provider or a deployment failed (any cloudkit error), 2 the
-command line, environment or config file is wrong. Errors are one line on stderr; ``--debug``
+Exit status (one rule, :func:`cloudkit._cli.exit_status`): 0 success; 2 input the user can
+fix, refused before the provider is asked (options, arguments, provider name, base URL, config
+file, local key or script files); 1 the provider, the network or a remote machine failed or
+said no (provider errors, connection failures and timeouts, waits, deployments, SSH); 130
+Ctrl-C, after naming the servers the command made or was working on. Errors are one line on stderr; ``--debug``
 adds the traceback and DEBUG logging (credentials are redacted from both).
 
 Importing this module is cheap: drivers, requests and paramiko load only when a command
@@ -59,11 +62,36 @@ def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
                        help="DEBUG logging and tracebacks on stderr (credentials redacted)")
 
 
+def _seconds(text: str) -> float:
+    """argparse type: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds")
+    return value
+
+
+def _count(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least 1")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    """argparse type: a TCP port."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return int(text)
+
+
 def _ssh_options(parser: argparse.ArgumentParser, timeout: float, timeout_help: str) -> None:
     parser.add_argument("--ssh-key", metavar="PATH", help="private key to log in with (default: the SSH agent)")
     parser.add_argument("--user", default="root", help="SSH login user (default root)")
-    parser.add_argument("--port", type=int, default=22, help="SSH port (default 22)")
-    parser.add_argument("--timeout", type=float, default=timeout, help=timeout_help)
+    parser.add_argument("--port", type=_port, default=22, help="SSH port (default 22)")
+    parser.add_argument("--timeout", type=_seconds, default=timeout, help=timeout_help)
 
 
 def _create_options(parser: argparse.ArgumentParser) -> None:
@@ -83,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog=PROG, description="Manage servers on DigitalOcean, Linode, HostVirtual and "
                      "NephoScale with one command. Try 'cloudkit demo' first: it needs no account.",
-                     epilog="Exit status: 0 success, 1 provider or deployment error, 2 usage error.")
+                     epilog="Exit status: 0 success; 2 input you can fix (options, arguments, provider, base URL, "
+                            "config file, local files); 1 the provider, network or a remote machine "
+                            "failed or said no; 130 Ctrl-C.")
     parser.add_argument("--version", action="version", version=f"cloudkit {__version__}")
     _global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -110,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ssh-key", metavar="PATH", help="install this public key (.pub, or a private key with "
                                                      "its .pub next to it) for root")
     p.add_argument("--wait", action="store_true", help="wait until the node runs with an address")
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds --wait waits at most (600)")
+    p.add_argument("--timeout", type=_seconds, default=600.0, help="seconds --wait waits at most (600)")
     p.add_argument("--show-password", action="store_true",
                    help="print the root password the provider generated (stderr, once)")
     p = leaf(nsub, "deploy", _remote("cmd_nodes_deploy"),
@@ -158,8 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nodes", nargs="+", metavar="NODE", help="node ids or names")
     p.add_argument("--tag", help="every node carrying this tag")
     _ssh_options(p, 300.0, "seconds the command may run on each node (300)")
-    p.add_argument("--connect-timeout", type=float, default=10.0, help="seconds to connect (10)")
-    p.add_argument("--parallel", type=int, default=16, help="nodes at once (16)")
+    p.add_argument("--connect-timeout", type=_seconds, default=10.0, help="seconds to connect (10)")
+    p.add_argument("--parallel", type=_count, default=16, help="nodes at once (16)")
     p.add_argument("--private", action="store_true", help="connect to private addresses")
 
     accounts = sub.add_parser("accounts", help="the config file's accounts; check credentials")
@@ -257,24 +287,23 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
 
-    from cloudkit._cli import UsageError
+    from cloudkit._cli import UsageError, exit_status
     from cloudkit._cli.context import Context
-    from cloudkit.errors import CloudkitError, DriverNotFoundError
+    from cloudkit.errors import CloudkitError
 
     ctx = Context(args, os.environ if env is None else env, stdout or sys.stdout, err, stdin or sys.stdin)
     debug = bool(ctx.option("debug", False))
     handler, root_level, ck_level = _setup_logging(debug, ctx.err, ctx.secrets)
     try:
         return int(args.func(ctx))
-    except (UsageError, DriverNotFoundError) as exc:
-        _report(ctx, f"{PROG}: error: {_one_line(str(exc))}", debug)
-        return 2
-    except CloudkitError as exc:
+    except (UsageError, CloudkitError) as exc:
         _report(ctx, f"{PROG}: error: {_one_line(_describe(ctx, exc))}", debug)
-        return 1
-    except KeyboardInterrupt:
+        return exit_status(exc)
+    except KeyboardInterrupt as exc:
         ctx.err.write(f"\n{PROG}: interrupted\n")
-        return 130
+        if ctx.leftovers:
+            ctx.leftovers.report(ctx.err, ctx._driver)
+        return exit_status(exc)
     except BrokenPipeError:  # the reader went away (e.g. `cloudkit nodes list | head -1`)
         _silence_stdout(stdout)
         return 1

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Provider",
+    "check_provider",
     "get_driver",
     "known_providers",
     "register_driver",
@@ -71,6 +72,19 @@ def known_providers() -> list[str]:
     return sorted(set(_BUILTIN) | set(_registered) | set(_entry_points()))
 
 
+def _unknown(name: str) -> DriverNotFoundError:
+    return DriverNotFoundError(f"unknown provider {name!r} (known: {', '.join(known_providers())})")
+
+
+def check_provider(provider: Provider | str) -> str:
+    """The normalised name of ``provider`` when ``get_driver`` knows it (nothing is imported);
+    ``DriverNotFoundError`` listing the known names otherwise."""
+    name = _normalise(provider)
+    if name in _registered or name in _BUILTIN or name in _entry_points():
+        return name
+    raise _unknown(name)
+
+
 def register_driver(name: str, module: str, classname: str) -> None:
     """Make ``get_driver(name)`` return ``module.classname`` (imported when first asked for).
 
@@ -112,5 +126,4 @@ def get_driver(provider: Provider | str) -> type[NodeDriver]:
         if not classname:
             raise DriverNotFoundError(f"entry point {name!r} in {ENTRY_POINT_GROUP} must be 'module:Class'")
         return _load(module.strip(), classname.strip(), name)
-    raise DriverNotFoundError(
-        f"unknown provider {name!r}; known providers: {', '.join(known_providers())}")
+    raise _unknown(name)

@@ -5,6 +5,8 @@ simulator with --simulate (no account needed):
 
     python examples/inventory.py --simulate
     CLOUDKIT_DIGITALOCEAN_TOKEN=... CLOUDKIT_LINODE_TOKEN=... python examples/inventory.py
+
+CLOUDKIT_BASE_URL sends the requests elsewhere (a simulator or a proxy serving one provider).
 """
 
 from __future__ import annotations
@@ -67,9 +69,11 @@ def main(argv: list[str] | None = None) -> int:
                 cloud.simulator.seed_nodes(3)
                 drivers.append(cloud.driver)
         else:
+            base_url = os.environ.get("CLOUDKIT_BASE_URL")
             for provider, variable in TOKENS.items():
                 if os.environ.get(variable):
-                    drivers.append(get_driver(provider)(os.environ[variable]))
+                    options = {"base_url": base_url} if base_url else {}
+                    drivers.append(get_driver(provider)(os.environ[variable], **options))
             if not drivers:
                 print(f"set {' or '.join(TOKENS.values())}, or pass --simulate", file=sys.stderr)
                 return 2

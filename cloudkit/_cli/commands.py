@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cloudkit._cli import UsageError
+from cloudkit._cli import UsageError, exit_status
 from cloudkit._cli.context import Context
 from cloudkit._cli.output import (
     IMAGE_COLUMNS,
@@ -53,12 +53,34 @@ __all__ = [
 # ------------------------------------------------------------------------------ providers
 
 
+def _provider_names(ctx: Context) -> list[str]:
+    """The built-in drivers, then every plugin that loads (registered or from an entry point);
+    a plugin that does not load is named on stderr and left out."""
+    from cloudkit.capabilities import _builtin_providers, capability_matrix
+    from cloudkit.providers import known_providers
+
+    builtin = _builtin_providers()
+    names = list(builtin)
+    for name in known_providers():
+        if name in builtin:
+            continue
+        try:
+            capability_matrix([name])
+        except Exception as exc:  # a third party's driver: whatever it raises, list the others
+            ctx.err.write(f"cloudkit: warning: plugin driver {name!r} left out: "
+                          f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}\n")
+            continue
+        names.append(name)
+    return names
+
+
 def cmd_providers(ctx: Context) -> int:
-    """The capability matrix of every built-in driver."""
+    """The capability matrix of every driver: built-in ones, then installed plugins."""
     from cloudkit.capabilities import capability_matrix, render_markdown_table
+    from cloudkit.providers import check_provider
 
     only = ctx.option("provider")
-    rows = capability_matrix([only.strip().lower()] if only else None, skip_missing=not only)
+    rows = capability_matrix([check_provider(only)] if only else _provider_names(ctx))
     if ctx.json:
         print_json([row.as_dict() for row in rows], ctx.out)
         return 0
@@ -153,6 +175,7 @@ def wait_running(ctx: Context, node: Node, timeout: float) -> Node:
     """Wait until ``node`` runs with an address, showing progress on stderr."""
     with ctx.progress.waiting(f"waiting for {node.name} ({node.id}) to be running"):
         [(node, _)] = ctx.driver().wait_until_running([node], timeout=timeout, wait_period=2.0)
+    ctx.leftovers.seen(node)
     return node
 
 
@@ -162,8 +185,10 @@ def cmd_nodes_create(ctx: Context) -> int:
     auth = NodeAuthSSHKey(read_public_key(ctx.args.ssh_key)) if ctx.args.ssh_key else None
     kwargs = _create_kwargs(ctx)
     ctx.progress.note(f"creating {ctx.args.name} on {driver.name} ...")
+    ctx.leftovers.creating(ctx.args.name)
     node = driver.create_node(name=ctx.args.name, size=ctx.args.size, image=ctx.args.image,
                               location=ctx.args.location, auth=auth, **kwargs)
+    ctx.leftovers.created(node)
     password = node.extra.get("password")
     if ctx.args.wait:
         node = wait_running(ctx, node, ctx.args.timeout)
@@ -184,7 +209,7 @@ _ACTION_WORDS = {"reboot_node": "rebooted", "start_node": "started", "stop_node"
 def _act(ctx: Context, action: str, nodes: list[Node]) -> int:
     driver = ctx.driver()
     results: list[dict[str, Any]] = []
-    failed = 0
+    status = 0
     for node in nodes:
         row: dict[str, Any] = {"id": node.id, "name": node.name, "action": action.removesuffix("_node")}
         try:
@@ -194,7 +219,8 @@ def _act(ctx: Context, action: str, nodes: list[Node]) -> int:
             if len(nodes) == 1:
                 raise
             row["ok"], row["error"] = False, str(exc)
-        failed += not row["ok"]
+            status = max(status, exit_status(exc))
+        status = max(status, 0 if row["ok"] else 1)
         results.append(row)
         if not ctx.json:
             if row["ok"]:
@@ -204,7 +230,7 @@ def _act(ctx: Context, action: str, nodes: list[Node]) -> int:
                               f"{row['error'] or 'the provider did not confirm'}\n")
     if ctx.json:
         print_json(results, ctx.out)
-    return 1 if failed else 0
+    return status
 
 
 def cmd_node_action(ctx: Context) -> int:
@@ -314,6 +340,7 @@ def cmd_accounts_check(ctx: Context) -> int:
     else:
         targets = [ctx.credentials()]
     rows = []
+    status = 0
     for creds in targets:
         row: dict[str, Any] = {"account": creds.account, "provider": creds.provider, "source": creds.source}
         try:
@@ -321,6 +348,8 @@ def cmd_accounts_check(ctx: Context) -> int:
             row["error"] = None if row["ok"] else "the provider did not confirm the credentials"
         except CloudkitError as exc:
             row["ok"], row["error"] = False, f"{type(exc).__name__}: {exc}"
+            status = max(status, exit_status(exc))
+        status = max(status, 0 if row["ok"] else 1)
         rows.append(row)
     if ctx.json:
         print_json(rows, ctx.out)
@@ -331,4 +360,4 @@ def cmd_accounts_check(ctx: Context) -> int:
                 ctx.out.write(f"{who}: credentials OK ({row['provider']}, from {row['source']})\n")
             else:
                 ctx.out.write(f"{who}: FAILED ({row['provider']}, from {row['source']}): {row['error']}\n")
-    return 0 if all(r["ok"] for r in rows) else 1
+    return status

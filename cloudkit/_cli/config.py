@@ -111,7 +111,10 @@ class Account:
     fields: dict[str, str] = field(default_factory=dict)
 
     def credentials(self, path: Path) -> Credentials:
-        """The account as driver credentials."""
+        """The account as driver credentials (an unknown provider is reported first)."""
+        from cloudkit.providers import check_provider
+
+        check_provider(self.provider)
         key = next((self.fields[f] for f in KEY_FIELDS if self.fields.get(f)), None)
         secret = next((self.fields[f] for f in SECRET_FIELDS if self.fields.get(f)), None)
         if key is None:

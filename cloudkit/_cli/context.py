@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from cloudkit._cli import UsageError
 from cloudkit._cli.config import Credentials, choice_from, resolve
+from cloudkit._cli.interrupt import Leftovers
 from cloudkit._cli.progress import Progress
 from cloudkit.redact import redact_text
 
@@ -55,6 +56,8 @@ class Context:
         self.stdin = stdin
         self.output: str = getattr(args, "output", None) or "table"
         self.progress = Progress(self.err)
+        #: The servers a long command made or works on, named if Ctrl-C stops it.
+        self.leftovers = Leftovers()
         self._credentials: Credentials | None = None
         self._driver: NodeDriver | None = None
         self._built: list[NodeDriver] = []
@@ -74,6 +77,10 @@ class Context:
         if self._credentials is None:
             choice = choice_from(self.option("provider"), self.option("account"), self.option("config"),
                                  self.option("base_url"), self.env)
+            if choice.provider:  # an unknown name is reported before anything else is checked
+                from cloudkit.providers import check_provider
+
+                check_provider(choice.provider)
             self._credentials = resolve(choice, self.env)
             self.secrets.extend(self._credentials.secrets())
         return self._credentials

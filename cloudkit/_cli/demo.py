@@ -134,7 +134,9 @@ def _keys(workdir: Path) -> tuple[Path, str, Path]:
 
 def run_demo(ctx: Context) -> int:
     """Run the demo; returns the exit status."""
-    provider = (ctx.option("provider") or "digitalocean").strip().lower()
+    from cloudkit.providers import check_provider
+
+    provider = check_provider(ctx.option("provider") or "digitalocean")
     try:
         from cloudkit.testing.simulator import PROVIDERS, simulate
     except ImportError as exc:  # pragma: no cover - the simulator ships with cloudkit

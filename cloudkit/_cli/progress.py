@@ -72,6 +72,9 @@ class Progress:
         try:
             yield
             outcome = "done"
+        except KeyboardInterrupt:
+            outcome = "interrupted"
+            raise
         finally:
             stop.set()
             thread.join()

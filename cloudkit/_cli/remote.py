@@ -5,8 +5,10 @@ paramiko is imported only here, and only when one of these commands runs.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cloudkit._deploy import DeployEvent
     from cloudkit.deployment import Deployment
     from cloudkit.models import Node
+    from cloudkit.ssh import SSHClient
 
 __all__ = ["cmd_nodes_deploy", "cmd_probe", "cmd_run"]
 
@@ -41,6 +44,20 @@ def _steps(ctx: Context) -> list[Deployment]:
     return steps
 
 
+def _check_login_key(ctx: Context) -> None:
+    """A ``--ssh-key`` that cannot be read or used is the user's to fix (exit status 2): say so
+    before anything is created or connected to."""
+    if not ctx.args.ssh_key:
+        return
+    from cloudkit.errors import SSHAuthenticationError
+    from cloudkit.ssh import load_private_key
+
+    try:
+        load_private_key(ctx.args.ssh_key)
+    except SSHAuthenticationError as exc:
+        raise UsageError(f"--ssh-key: {exc}") from None
+
+
 def cmd_nodes_deploy(ctx: Context) -> int:
     """``nodes deploy NAME --size --image [--location] [--ssh-key KEY] (--push-key|--script|--run)...``:
     create a node, wait for it, run the steps over SSH, show the outcome."""
@@ -49,12 +66,21 @@ def cmd_nodes_deploy(ctx: Context) -> int:
     driver = ctx.driver()
     steps = _steps(ctx)
     kwargs = _create_kwargs(ctx)
+    _check_login_key(ctx)
 
     def progress(event: DeployEvent) -> None:
         where = f" {event.node.name} ({event.node.id})" if event.node is not None else ""
+        if event.node is not None:
+            if event.phase == "created":
+                ctx.leftovers.created(event.node, f"made by this command, interrupted while deploying"
+                                                  f"{' (--destroy-on-failure does not apply)' if destroy else ''}")
+            else:
+                ctx.leftovers.seen(event.node)
         ctx.progress.note(f"[{event.elapsed:5.1f}s]{where} {event.phase}: {event.message}")
 
+    destroy = bool(ctx.args.destroy_on_failure)
     ctx.progress.note(f"deploying {ctx.args.name} on {driver.name} ({len(steps)} step(s)) ...")
+    ctx.leftovers.creating(ctx.args.name)
     node = driver.deploy_node(
         name=ctx.args.name, size=ctx.args.size, image=ctx.args.image, location=ctx.args.location,
         deploy=MultiStepDeployment(steps), ssh_key=ctx.args.ssh_key, ssh_username=ctx.args.user,
@@ -78,6 +104,7 @@ def cmd_nodes_deploy(ctx: Context) -> int:
 def cmd_probe(ctx: Context) -> int:
     """``probe NODE``: does SSH answer and does the login work? Exit 1 when not."""
     node = ctx.find_node(ctx.args.node)
+    _check_login_key(ctx)
     result = ctx.driver().probe_node(node, ssh_key=ctx.args.ssh_key, ssh_username=ctx.args.user,
                                      ssh_port=ctx.args.port, timeout=ctx.args.timeout)
     data = {"id": node.id, "name": node.name, "address": result.address, "port": result.port,
@@ -110,7 +137,40 @@ class _Outcome:
                 "error": self.error, "elapsed": round(self.elapsed, 3)}
 
 
-def _run_one(ctx: Context, node: Node, command: str) -> _Outcome:
+class _Sessions:
+    """The open SSH sessions of ``run``, closed from the main thread when Ctrl-C stops it."""
+
+    def __init__(self) -> None:
+        self._open: set[SSHClient] = set()
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def add(self, client: SSHClient) -> bool:
+        """Track ``client``; False once the command was interrupted (do not start)."""
+        with self._lock:
+            if not self._closed:
+                self._open.add(client)
+            return not self._closed
+
+    @property
+    def interrupted(self) -> bool:
+        """True once :meth:`close_all` ran."""
+        return self._closed
+
+    def discard(self, client: SSHClient) -> None:
+        with self._lock:
+            self._open.discard(client)
+
+    def close_all(self) -> None:
+        with self._lock:
+            self._closed = True
+            clients, self._open = list(self._open), set()
+        for client in clients:
+            with contextlib.suppress(Exception):  # best effort: the command is stopping anyway
+                client.close()
+
+
+def _run_one(ctx: Context, node: Node, command: str, sessions: _Sessions) -> _Outcome:
     from cloudkit.ssh import SSHClient
 
     outcome = _Outcome(node)
@@ -119,17 +179,56 @@ def _run_one(ctx: Context, node: Node, command: str) -> _Outcome:
     ips = [ip for ip in ips if ":" not in ip] + [ip for ip in ips if ":" in ip]
     if not ips:
         outcome.error = f"node has no {'private' if ctx.args.private else 'public'} address"
+        ctx.leftovers.seen(node, f"not run there: {outcome.error}")
         return outcome
     try:
-        with SSHClient(ips, ctx.args.port, ctx.args.user, key=ctx.args.ssh_key,
-                       timeout=ctx.args.connect_timeout, command_timeout=ctx.args.timeout,
-                       keepalive=0) as client:
+        client = SSHClient(ips, ctx.args.port, ctx.args.user, key=ctx.args.ssh_key,
+                           timeout=ctx.args.connect_timeout, command_timeout=ctx.args.timeout, keepalive=0)
+    except CloudkitError as exc:
+        outcome.error = f"{type(exc).__name__}: {exc}"
+        return outcome
+    if not sessions.add(client):
+        outcome.error = "interrupted before it started"
+        return outcome
+    ctx.leftovers.seen(node, "the command was running there (its SSH session is closed now; the command "
+                             "itself may still be running)")
+    try:
+        with client:
             outcome.address = client.hostname
             outcome.stdout, outcome.stderr, outcome.exit_status = client.run(command)
     except (CloudkitError, OSError) as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        sessions.discard(client)
     outcome.elapsed = time.monotonic() - started
+    if sessions.interrupted:  # the note says the command was cut short; keep it
+        return outcome
+    ctx.leftovers.seen(node, f"the command {'failed: ' + outcome.error if outcome.error else 'finished'}"
+                             f"{'' if outcome.exit_status is None else f' with exit status {outcome.exit_status}'}")
     return outcome
+
+
+def _run_all(ctx: Context, nodes: list[Node]) -> list[_Outcome]:
+    """Run the command on ``nodes`` in parallel. On Ctrl-C, close every open session and stop
+    at once (the pool's threads end as their sessions close), then let the interrupt go on."""
+    workers = max(1, min(ctx.args.parallel, len(nodes)))
+    sessions = _Sessions()
+    for node in nodes:
+        ctx.leftovers.seen(node, "the command had not started there")
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudkit-run")
+    try:
+        with ctx.progress.waiting(f"running on {len(nodes)} node(s)"):
+            futures = [pool.submit(_run_one, ctx, node, ctx.args.command, sessions) for node in nodes]
+            pending = set(futures)
+            while pending:  # short waits, so that Ctrl-C is seen at once
+                _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            outcomes = [future.result() for future in futures]
+    except BaseException:
+        sessions.close_all()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return outcomes
 
 
 def cmd_run(ctx: Context) -> int:
@@ -144,14 +243,8 @@ def cmd_run(ctx: Context) -> int:
         nodes = ctx.find_nodes(ctx.args.nodes)
     else:
         raise UsageError("say where to run it: --nodes NODE... or --tag TAG")
-    if ctx.args.ssh_key:
-        from cloudkit.ssh import load_private_key
-
-        load_private_key(ctx.args.ssh_key)  # an unusable key fails once, before any connection
-    workers = max(1, min(ctx.args.parallel, len(nodes)))
-    with ctx.progress.waiting(f"running on {len(nodes)} node(s)"), \
-            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudkit-run") as pool:
-        outcomes = list(pool.map(lambda n: _run_one(ctx, n, ctx.args.command), nodes))
+    _check_login_key(ctx)  # an unusable key fails once, before any connection
+    outcomes = _run_all(ctx, nodes)
     if ctx.json:
         print_json([o.as_dict() for o in outcomes], ctx.out)
     else:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from _cli_support import CliRunner
 
+from cloudkit import register_driver, unregister_driver
 from cloudkit.testing.sshd import unavailable_reason
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,7 +53,13 @@ def test_demo_without_ssh(bare_cli: CliRunner) -> None:
 
 def test_demo_with_an_unknown_simulator_is_a_usage_error(bare_cli: CliRunner) -> None:
     result = bare_cli.run("demo", "--provider", "nosuchcloud")
-    assert result.code == 2 and "no simulator for 'nosuchcloud'" in result.err
+    assert result.code == 2 and "unknown provider 'nosuchcloud' (known: " in result.err
+    register_driver("nosim", "cloudkit.drivers.dummy", "DummyNodeDriver")
+    try:
+        result = bare_cli.run("demo", "--provider", "nosim")
+    finally:
+        unregister_driver("nosim")
+    assert result.code == 2 and "no simulator for 'nosim'" in result.err
 
 
 @pytest.mark.parametrize("provider", ["linode", "hostvirtual", "nephoscale"])

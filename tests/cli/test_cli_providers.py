@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from _cli_support import CliRunner
 
-from cloudkit import Provider, get_driver
+from cloudkit import Provider, get_driver, known_providers, register_driver, unregister_driver
 from cloudkit.capabilities import (
     CORE_CAPABILITIES,
     END_MARKER,
@@ -71,3 +73,57 @@ def test_update_readme_rewrites_only_between_the_markers(tmp_path: Path) -> None
     assert text.startswith("# x\n\nbefore\n\n") and text.endswith(f"{END_MARKER}\n\nafter\n")
     assert readme_section(text) == render_markdown_table()
     assert update_readme(readme) is False
+
+
+def _plugin_module(root: Path, module: str, classname: str, name: str) -> None:
+    (root / f"{module}.py").write_text(
+        "from cloudkit.drivers.dummy import DummyNodeDriver\n\n\n"
+        f"class {classname}(DummyNodeDriver):\n"
+        f"    name = {name!r}\n"
+        f"    type = {module!r}\n")
+
+
+def _entry_point(root: Path, dist: str, line: str) -> None:
+    info = root / f"{dist}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[cloudkit.drivers]\n{line}\n")
+
+
+@pytest.fixture
+def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """One driver registered in-process (register_driver), one installed with an entry point,
+    and one entry point whose module does not exist."""
+    _plugin_module(tmp_path, "inhouse_cloud", "InhouseNodeDriver", "Inhouse")
+    _plugin_module(tmp_path, "acme_cli_plugin", "AcmeNodeDriver", "Acme")
+    _entry_point(tmp_path, "acme_cli_plugin", "acme = acme_cli_plugin:AcmeNodeDriver")
+    _entry_point(tmp_path, "broken_cli_plugin", "broken = no_such_module_here:Nothing")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    register_driver("inhouse", "inhouse_cloud", "InhouseNodeDriver")
+    try:
+        yield
+    finally:
+        unregister_driver("inhouse")
+
+
+def test_providers_lists_plugin_drivers_after_the_builtin_ones(bare_cli: CliRunner, plugins: None) -> None:
+    result = bare_cli.ok("providers", "-o", "json")
+    names = [r["provider"] for r in result.json()]
+    builtin = [r.provider for r in capability_matrix()]
+    assert names == [*builtin, "acme", "inhouse"]
+    acme = result.json()[len(builtin)]
+    assert acme["name"] == "Acme" and acme["capabilities"]["create_node"]["supported"] is True
+    # the plugin that cannot be imported is named on stderr, and the others are still listed
+    assert "plugin driver 'broken' left out" in result.err and "no_such_module_here" in result.err
+    table = bare_cli.ok("providers").out.splitlines()
+    assert "ACME" in table[0] and "INHOUSE" in table[0] and "DIGITALOCEAN" in table[0]
+    assert "| Acme | Inhouse |" in bare_cli.ok("providers", "--markdown").out.splitlines()[0]
+    one = bare_cli.ok("providers", "--provider", "acme", "-o", "json").json()
+    assert [r["provider"] for r in one] == ["acme"]
+
+
+def test_providers_of_an_unknown_name_lists_the_plugins_too(bare_cli: CliRunner, plugins: None) -> None:
+    result = bare_cli.run("providers", "--provider", "aws")
+    assert result.code == 2 and result.out == ""
+    assert result.err_lines == [f"cloudkit: error: unknown provider 'aws' (known: {', '.join(known_providers())})"]
+    assert "acme" in result.err and "inhouse" in result.err and "digitalocean" in result.err
