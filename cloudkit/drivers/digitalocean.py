@@ -214,7 +214,7 @@ def _copier(model: NodeSize | NodeImage) -> Callable[[], NodeSize | NodeImage]:
             fresh = extra.copy()
             for key in mutable:
                 fresh[key] = fresh[key].copy()
-            return NodeSize(size_id, name, ram, disk, bandwidth, price, driver, vcpus, fresh)
+            return NodeSize(size_id, name, ram, disk, bandwidth, price, driver, fresh, vcpus)
 
         return new_size
     image_id, image_name, image_driver = model.id, model.name, model.driver
@@ -507,7 +507,7 @@ class DigitalOceanNodeDriver(NodeDriver):
         if size is None:
             size = self._node_size(droplet)
         return Node(node_id, name, self._state(status), public_ips, private_ips, self, size, image,
-                    parse_datetime(created_at), extra, _strings(tags) if tags else [])
+                    extra, parse_datetime(created_at), _strings(tags) if tags else [])
 
     @staticmethod
     def _addresses(networks: Any) -> tuple[list[str], list[str], list[dict[str, Any]]]:
@@ -595,8 +595,8 @@ class DigitalOceanNodeDriver(NodeDriver):
             return None
         # Older payloads carry only size_slug: describe the size from the droplet's own figures.
         return NodeSize(slug, slug, opt_int(droplet.get("memory")) or 0, opt_int(droplet.get("disk")) or 0,
-                        None, self._known_price(slug), self, opt_int(droplet.get("vcpus")),
-                        {"partial": True})
+                        None, self._known_price(slug), self, {"partial": True},
+                        opt_int(droplet.get("vcpus")))
 
     @staticmethod
     def _known_price(slug: str) -> float | None:
@@ -630,7 +630,7 @@ class DigitalOceanNodeDriver(NodeDriver):
             "vcpus": vcpus,
         }
         return NodeSize(slug, slug, opt_int(size.get("memory")) or 0, opt_int(size.get("disk")) or 0,
-                        transfer, hourly, self, vcpus, extra)
+                        transfer, hourly, self, extra, vcpus)
 
     @parser("image")
     def _to_image(self, data: Any) -> NodeImage:

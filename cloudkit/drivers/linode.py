@@ -509,7 +509,7 @@ class LinodeNodeDriver(NodeDriver):
             if type(vcpus) is not int:
                 vcpus = _opt_int(specs, "vcpus", what)
             size = NodeSize(type_id, type_id, memory or 0, 0 if disk is None else round(disk / 1024), bandwidth,
-                            None, self, vcpus, {"gpus": specs.get("gpus")})
+                            None, self, {"gpus": specs.get("gpus")}, vcpus)
         image_id = get("image")
         if type(image_id) is str:
             image_id = sys.intern(image_id.strip()) or None
@@ -550,7 +550,7 @@ class LinodeNodeDriver(NodeDriver):
         tags = get("tags")
         return Node(node_id, label, self._state(status), public_ips, private_ips, self, size,
                     NodeImage(image_id, image_id, self) if image_id is not None else None,
-                    created, extra, [] if tags == [] else _str_items(obj, "tags", what))
+                    extra, created, [] if tags == [] else _str_items(obj, "tags", what))
 
     @parser("Linode type")
     def _to_size(self, data: Any, region: str | None = None) -> NodeSize:
@@ -582,7 +582,7 @@ class LinodeNodeDriver(NodeDriver):
             extra["region"] = region
         return NodeSize(type_id, _opt_str(obj, "label", what) or type_id, _opt_int(obj, "memory", what) or 0,
                         _mb_to_gb(_opt_int(obj, "disk", what)), _opt_num(obj, "transfer", what), hourly,
-                        self, _opt_int(obj, "vcpus", what), extra)
+                        self, extra, _opt_int(obj, "vcpus", what))
 
     @parser("Linode image")
     def _to_image(self, data: Any) -> NodeImage:
