@@ -858,9 +858,12 @@ class NephoscaleNodeDriver(NodeDriver):
         return KeyPair(name.strip(), public_key, fingerprint_md5(public_key), self, id=ident,
                        extra={"key_group": int(ex_key_group), "key_type": 2, "type": kind})
 
-    def create_key_pair(self, name: str) -> KeyPair:
-        """Generate an RSA key pair locally (the endpoint is ``sshrsa``), store its public
-        half and return it with the private half (shown only this once)."""
+    def create_key_pair(self, name: str, public_key: str = "") -> KeyPair:
+        """Store ``public_key`` under ``name``; without one, generate an RSA key pair locally
+        (the endpoint is ``sshrsa``), store its public half and return it with the private
+        half (shown only this once)."""
+        if public_key:
+            return self.import_key_pair_from_string(name, public_key)
         private, public = generate_key_pair("rsa", comment=name if isinstance(name, str) else "cloudkit")
         pair = self.import_key_pair_from_string(name, public)
         pair.private_key = private
