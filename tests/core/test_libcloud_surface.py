@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import re
 import types
 from typing import Any
 
@@ -131,7 +132,7 @@ def test_api_version() -> None:
     assert DigitalOceanNodeDriver("t", api_version="v2").api_version == "v2"
     assert LinodeNodeDriver("t").api_version == "v4"
     assert LinodeNodeDriver("t", api_version="4.0").api_version == "4.0"
-    with pytest.raises(ConfigurationError, match="'v4', '4.0'"):
+    with pytest.raises(ConfigurationError, match=re.escape("'v4', '4.0'")):
         LinodeNodeDriver("t", api_version="3.0")
     with pytest.raises(ConfigurationError, match="'v2'"):
         DigitalOceanNodeDriver("t", api_version="v1")
