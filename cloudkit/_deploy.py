@@ -7,6 +7,7 @@ imports paramiko (through :mod:`cloudkit.ssh`) only inside the functions, so
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -22,6 +23,7 @@ from cloudkit.errors import (
     DeploymentError,
     NotSupportedError,
     SSHAuthenticationError,
+    SSHCommandTimeoutError,
     SSHError,
     SSHHostKeyError,
     WaitTimeoutError,
@@ -187,12 +189,13 @@ class _Run:
 
 def deploy_node(
     driver: NodeDriver,
-    name: str,
+    name: str | None,
     size: Any,
     image: Any,
     location: Any,
     deploy: Deployment,
-    ssh_key: str | os.PathLike[str] | paramiko.PKey | None = None,
+    ssh_key: str | os.PathLike[str] | paramiko.PKey | Sequence[str | os.PathLike[str] | paramiko.PKey]
+    | None = None,
     ssh_username: str = "root",
     ssh_port: int = 22,
     ssh_interface: str = "public_ips",
@@ -207,6 +210,9 @@ def deploy_node(
     ssh_key_password: str | None = None,
     auth: NodeAuthSSHKey | NodeAuthPassword | None = None,
     ssh_auth_grace: float = 5.0,
+    ssh_alternate_usernames: Sequence[str] | None = None,
+    max_tries: int = 1,
+    at_exit_func: Callable[..., Any] | None = None,
     **create_kwargs: Any,
 ) -> Node:
     """Create a node, wait until it runs and SSH accepts the login, run ``deploy``, return it.
@@ -216,6 +222,9 @@ def deploy_node(
     public half is installed by the provider. Otherwise, with ``"password"``, a strong
     password is generated (or ``ssh_password`` used) and set; with ``"generates_password"``
     the provider's password (``node.extra["password"]``) is used. ``auth`` overrides the choice.
+    ``ssh_key`` may be a list of keys: the first one's public half is installed, and each is
+    tried in turn at login, for ``ssh_username`` and then each of ``ssh_alternate_usernames``
+    (libcloud's meaning: the next name is tried when the login is refused).
     A password cloudkit generated is put in the returned node's ``extra["password"]``.
     A key that cannot be loaded raises ``SSHAuthenticationError`` before anything is created.
 
@@ -223,7 +232,11 @@ def deploy_node(
     RUNNING (polled up to every ``wait_period`` s), the wait for SSH (polled every 0.2 s
     growing to 0.8 s, each attempt bounded by ``ssh_timeout``), and every step. A login the
     server refuses is retried for ``ssh_auth_grace`` s (fresh servers may install keys just
-    after sshd starts).
+    after sshd starts). A step that raises (not one whose script exits non-zero, nor a
+    command timeout) is run again, up to ``max_tries`` runs in all (libcloud's ``max_tries``).
+    ``at_exit_func(driver=driver, node=node)`` is registered with :mod:`atexit` once the node
+    exists and unregistered when this call returns or raises an ``Exception``, so it runs only
+    when the process ends mid-deploy (Ctrl-C), as in libcloud.
 
     Failure: once the node exists, every failure raises ``DeploymentError`` with ``.node``,
     ``.phase`` (``"wait_running"``, ``"wait_ssh"``, ``"ssh_auth"``, ``"ssh_host_key"`` or
@@ -249,18 +262,31 @@ def deploy_node(
         raise ConfigurationError("ssh_host_key_policy='strict' needs ssh_known_hosts=")
     if timeout <= 0:
         raise ConfigurationError("timeout must be positive")
+    if isinstance(max_tries, bool) or not isinstance(max_tries, int) or max_tries < 1:
+        raise ConfigurationError("max_tries must be a positive integer")
+    usernames = [ssh_username, *(ssh_alternate_usernames or [])]
+    if not all(isinstance(u, str) and u for u in usernames):
+        raise ConfigurationError("ssh_username and ssh_alternate_usernames must be non-empty strings")
+    if at_exit_func is not None and not callable(at_exit_func):
+        raise ConfigurationError("at_exit_func must be callable")
     if not callable(getattr(deploy, "run", None)):
         raise ConfigurationError("deploy must be a Deployment (an object with run(node, client))")
     steps = _flatten(deploy)
 
-    pkey = load_private_key(ssh_key, ssh_key_password) if ssh_key is not None else None
+    key_sources: list[Any] = (list(ssh_key) if isinstance(ssh_key, (list, tuple))
+                              else [] if ssh_key is None else [ssh_key])
+    pkeys: list[paramiko.PKey | None] = [load_private_key(k, ssh_key_password) for k in key_sources]
+    pkey = pkeys[0] if pkeys else None
     pubkey = public_key_line(pkey) if pkey is not None else None
     plan = _choose_auth(driver, auth, pubkey, ssh_password)
 
     run = _Run(driver, progress, ex_destroy_on_failure)
-    node = driver.create_node(name=name, size=size, image=image, location=location, auth=plan.auth,
+    node = driver.create_node(name=name, size=size, image=image, location=location, auth=plan.auth,  # type: ignore[arg-type]
                               **create_kwargs)
     run.node = node
+    if at_exit_func is not None:
+        atexit.register(at_exit_func, driver=driver, node=node)
+    interrupted = False
     deadline = time.monotonic() + timeout
     generated = None
     if isinstance(plan.auth, NodeAuthPassword) and plan.auth.generated:
@@ -293,21 +319,30 @@ def deploy_node(
         run.emit("running", f"running at {', '.join(addresses)}")
 
         phase = "wait_ssh"
-        client = SSHClient(
-            addresses, ssh_port, ssh_username, password=password, key=pkey,
-            use_agent=pkey is None and password is None, timeout=ssh_timeout,
-            host_key_policy=ssh_host_key_policy, known_hosts=ssh_known_hosts,
-            auth_grace=ssh_auth_grace, deadline=deadline)
-        try:
-            client.connect(retry_until=deadline)
-        except SSHAuthenticationError as exc:
-            run.fail(f"SSH login as {ssh_username} on {client.hostname}:{ssh_port} failed: {exc}",
-                     "ssh_auth", exc)
-        except SSHHostKeyError as exc:
-            run.fail(f"SSH host key refused: {exc}", "ssh_host_key", exc)
-        except SSHError as exc:
-            run.fail(f"SSH on port {ssh_port} of {', '.join(addresses)} did not accept a login within "
-                     f"{timeout:g}s: {exc}", phase, exc)
+        logins = [(user, key) for user in usernames for key in (pkeys or [None])]
+        for number, (ssh_username, login_key) in enumerate(logins, 1):
+            client = SSHClient(
+                addresses, ssh_port, ssh_username, password=password, key=login_key,
+                use_agent=login_key is None and password is None, timeout=ssh_timeout,
+                host_key_policy=ssh_host_key_policy, known_hosts=ssh_known_hosts,
+                auth_grace=ssh_auth_grace if number == 1 else 0.0, deadline=deadline)
+            try:
+                client.connect(retry_until=deadline)
+                break
+            except SSHAuthenticationError as exc:
+                client.close()
+                if number < len(logins):
+                    log.info("SSH login as %s refused; trying the next user name or key", ssh_username)
+                    continue
+                tried = ", ".join(dict.fromkeys(usernames))
+                run.fail(f"SSH login as {tried} on {client.hostname}:{ssh_port} failed: {exc}",
+                         "ssh_auth", exc)
+            except SSHHostKeyError as exc:
+                run.fail(f"SSH host key refused: {exc}", "ssh_host_key", exc)
+            except SSHError as exc:
+                run.fail(f"SSH on port {ssh_port} of {', '.join(addresses)} did not accept a login within "
+                         f"{timeout:g}s: {exc}", phase, exc)
+        assert client is not None
         run.emit("ssh_ready", f"SSH accepted {ssh_username}@{client.hostname}:{ssh_port} after "
                               f"{client.attempts} attempt(s); host key {client.host_key_fingerprint}")
 
@@ -317,10 +352,7 @@ def deploy_node(
             label = f"step {index}/{total} ({step.describe() if hasattr(step, 'describe') else step})"
             if time.monotonic() >= deadline:
                 run.fail(f"{label} not started: the {timeout:g}s deadline passed", phase, None, step=step)
-            try:
-                result = step.run(node, client)
-            except (CloudkitError, OSError) as exc:
-                run.fail(f"{label} failed: {type(exc).__name__}: {exc}", phase, exc, step=step)
+            result = _run_step(run, step, node, client, label, max_tries, deadline)
             if isinstance(result, Node):
                 node = run.node = result
             status = getattr(step, "exit_status", None)
@@ -337,11 +369,33 @@ def deploy_node(
     except Exception as exc:
         run.fail(f"{phase} failed: {type(exc).__name__}: {exc}", phase, exc)
     except BaseException:
+        interrupted = True
         log.warning("deploy interrupted: node %s (%s) was created and is left in place", node.name, node.id)
         raise
     finally:
         if client is not None:
             client.close()
+        if at_exit_func is not None and not interrupted:
+            atexit.unregister(at_exit_func)
+
+
+def _run_step(run: _Run, step: Deployment, node: Node, client: SSHClient, label: str, max_tries: int,
+              deadline: float) -> Any:
+    """Run one step, again (up to ``max_tries`` runs) when it raises; a command timeout is final."""
+    for attempt in range(1, max_tries + 1):
+        try:
+            return step.run(node, client)
+        except SSHCommandTimeoutError as exc:
+            run.fail(f"{label} failed: {type(exc).__name__}: {exc}", "deploy", exc, step=step)
+        except (CloudkitError, OSError) as exc:
+            if attempt >= max_tries or time.monotonic() >= deadline:
+                tries = f" after {attempt} tries" if attempt > 1 else ""
+                run.fail(f"{label} failed{tries}: {type(exc).__name__}: {exc}", "deploy", exc, step=step)
+            log.info("%s raised %s (try %d of %d); running it again", label, type(exc).__name__,
+                     attempt, max_tries)
+            if not client.connected:
+                client.connect(retry_until=deadline)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _banner(address: str, port: int, timeout: float) -> str:

@@ -25,11 +25,25 @@ from cloudkit.errors import (
     ValidationError,
     WaitTimeoutError,
 )
-from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
+from cloudkit.models import (
+    KeyPair,
+    Node,
+    NodeAuthPassword,
+    NodeAuthSSHKey,
+    NodeImage,
+    NodeLocation,
+    NodeSize,
+    NodeState,
+)
+from cloudkit.surface import LibcloudSurface
 
 if TYPE_CHECKING:  # pragma: no cover
-    from cloudkit._deploy import ProbeResult
+    import paramiko
+
+    from cloudkit._deploy import DeployEvent, ProbeResult
     from cloudkit.deployment import Deployment
+
+    SSHKeySource = str | os.PathLike[str] | paramiko.PKey
 
 __all__ = ["ACTIONS", "DEFAULT_NODE_ACTIONS", "NodeDriver", "Support", "object_id", "refresh_node"]
 
@@ -107,7 +121,7 @@ class _Waiting:
     ips: list[str] | None = None
 
 
-class NodeDriver:
+class NodeDriver(LibcloudSurface):
     """Base class of every compute driver (libcloud's ``NodeDriver`` contract)."""
 
     #: Human-readable provider name, e.g. "DigitalOcean".
@@ -147,8 +161,11 @@ class NodeDriver:
         page_workers: int | None = None,
         page_size: int | None = None,
         user_agent_extra: str | None = None,
+        api_version: str | None = None,
         **kwargs: Any,
     ) -> None:
+        #: The API version talked (``API_VERSIONS``; libcloud's ``api_version=`` argument).
+        self.api_version = self._api_version(api_version)
         if kwargs:
             names = ", ".join(sorted(kwargs))
             raise ConfigurationError(f"{type(self).__name__} got unknown keyword arguments: {names}")
@@ -186,7 +203,8 @@ class NodeDriver:
         if attr is None or not callable(attr):
             return Support(False, f"the {self.name} driver has no {capability}")
         if getattr(attr, "_cloudkit_unsupported", False):
-            return Support(False, f"the {self.name} driver does not implement {capability}")
+            reason = getattr(attr, "_cloudkit_reason", None)
+            return Support(False, reason or f"the {self.name} driver does not implement {capability}")
         return Support(True)
 
     def node_actions(self, node: Node) -> frozenset[str]:
@@ -216,7 +234,8 @@ class NodeDriver:
             raise ActionNotAllowedError(action, node.id, node.state.value, allowed)
 
     def _not_supported(self, method: str) -> NotSupportedError:
-        return NotSupportedError(self.name, method, self.UNSUPPORTED.get(method))
+        reason = self.UNSUPPORTED.get(method) or getattr(getattr(type(self), method, None), "_cloudkit_reason", None)
+        return NotSupportedError(self.name, method, reason)
 
     # -- the contract -----------------------------------------------------------------------
 
@@ -235,9 +254,8 @@ class NodeDriver:
 
     @_unsupported
     def create_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
-                    location: NodeLocation | str | None = None, auth: Any = None,
-                    **kwargs: Any) -> Node:
-        """Create a node and return it (usually still pending)."""
+                    location: NodeLocation | str | None = None, auth: Any = None) -> Node:
+        """Create a node and return it (usually still pending). Drivers add ``ex_`` keywords."""
         raise self._not_supported("create_node")
 
     @_unsupported
@@ -269,6 +287,14 @@ class NodeDriver:
     def list_images(self, location: NodeLocation | str | None = None) -> list[NodeImage]:
         """Images a node can be created from."""
         raise self._not_supported("list_images")
+
+    def get_image(self, image_id: NodeImage | str) -> NodeImage:
+        """One image by id (default: found in ``list_images``); NotFoundError when absent."""
+        wanted = object_id(image_id, "image")
+        for image in self.list_images():
+            if image.id == wanted:
+                return image
+        raise NotFoundError(f"image {wanted[:80]!r} not found", 404, driver=self.name)
 
     @_unsupported
     def list_locations(self) -> list[NodeLocation]:
@@ -302,11 +328,15 @@ class NodeDriver:
             raise ValidationError(f"cannot read public key file {path}: {exc.strerror}") from None
         return self.import_key_pair_from_string(name, material.strip())
 
-    def create_key_pair(self, name: str) -> KeyPair:
-        """Generate a key pair locally, store its public half, return it with the private
-        half in ``private_key`` (the only time it is available)."""
+    def create_key_pair(self, name: str, public_key: str = "") -> KeyPair:
+        """Store ``public_key`` (an OpenSSH line) under ``name``, as libcloud's DigitalOcean
+        and Linode drivers do; without one, generate a key pair locally, store its public
+        half and return it with the private half in ``private_key`` (the only time it is
+        available)."""
         if not self.supports("import_key_pair_from_string"):
             raise self._not_supported("create_key_pair")
+        if public_key:
+            return self.import_key_pair_from_string(name, public_key)
         from cloudkit.sshkeys import generate_key_pair
 
         private, public = generate_key_pair("ed25519", comment=name)
@@ -385,16 +415,57 @@ class NodeDriver:
         return WaitTimeoutError(f"waiting for {names}: {condition}", nodes=[i.node for i in items],
                                 condition=condition, last_states=states)
 
-    def deploy_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
-                    location: NodeLocation | str | None, deploy: Deployment,
-                    **kwargs: Any) -> Node:
+    def deploy_node(
+        self,
+        name: str | None = None,
+        size: NodeSize | str | None = None,
+        image: NodeImage | str | None = None,
+        location: NodeLocation | str | None = None,
+        deploy: Deployment | None = None,
+        *,
+        ssh_username: str = "root",
+        ssh_alternate_usernames: Sequence[str] | None = None,
+        ssh_port: int = 22,
+        ssh_timeout: float = 10.0,
+        ssh_key: SSHKeySource | Sequence[SSHKeySource] | None = None,
+        ssh_key_password: str | None = None,
+        auth: NodeAuthSSHKey | NodeAuthPassword | None = None,
+        timeout: float = 600.0,
+        max_tries: int = 1,
+        ssh_interface: str = "public_ips",
+        at_exit_func: Callable[..., Any] | None = None,
+        wait_period: float = 3.0,
+        ex_destroy_on_failure: bool = False,
+        progress: Callable[[DeployEvent], Any] | None = None,
+        ssh_host_key_policy: str = "accept-new",
+        ssh_known_hosts: str | os.PathLike[str] | None = None,
+        ssh_password: str | None = None,
+        ssh_auth_grace: float = 5.0,
+        **create_node_kwargs: Any,
+    ) -> Node:
         """Create a node, wait until it runs and answers SSH, run ``deploy`` on it.
 
-        See ``cloudkit._deploy.deploy_node`` for every keyword argument.
+        libcloud's keywords keep libcloud's meaning: ``ssh_alternate_usernames`` are tried
+        after ``ssh_username`` when the login is refused; ``ssh_key`` is a private key (path,
+        text or paramiko key) or a list of them, tried in turn; ``max_tries`` runs a step
+        again when it raises (not when a script exits non-zero); ``at_exit_func(driver=,
+        node=)`` is registered with :mod:`atexit` once the node exists and unregistered when
+        deploy_node returns or raises (so it runs only if the process ends mid-deploy).
+        Other keywords go to ``create_node``. ``location`` may be omitted where the provider
+        picks one. See ``cloudkit._deploy.deploy_node`` for the rest.
         """
         from cloudkit import _deploy
 
-        return _deploy.deploy_node(self, name, size, image, location, deploy, **kwargs)
+        if deploy is None:
+            raise ConfigurationError("deploy_node needs deploy= (a Deployment)")
+        return _deploy.deploy_node(
+            self, name, size, image, location, deploy, ssh_key=ssh_key, ssh_username=ssh_username,
+            ssh_port=ssh_port, ssh_interface=ssh_interface, timeout=timeout, ssh_timeout=ssh_timeout,
+            ex_destroy_on_failure=ex_destroy_on_failure, progress=progress,
+            ssh_host_key_policy=ssh_host_key_policy, ssh_known_hosts=ssh_known_hosts,
+            ssh_password=ssh_password, wait_period=wait_period, ssh_key_password=ssh_key_password,
+            auth=auth, ssh_auth_grace=ssh_auth_grace, ssh_alternate_usernames=ssh_alternate_usernames,
+            max_tries=max_tries, at_exit_func=at_exit_func, **create_node_kwargs)
 
     def probe_node(self, node: Node, **kwargs: Any) -> ProbeResult:
         """Is SSH on ``node`` reachable and does the key work? Never raises for a down host."""

@@ -11,6 +11,7 @@ anything else in ``extra``.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,8 @@ class NodeSize:
 
     ``bandwidth`` is the monthly transfer allowance as the provider states it (or None):
     DigitalOcean's ``transfer`` is in TB, Linode's in GB (each driver's docstring says).
+    Positional order is libcloud's, ``NodeSize(id, name, ram, disk, bandwidth, price, driver,
+    extra)``; ``vcpus`` (cloudkit's own) comes last.
     """
 
     id: str
@@ -73,8 +76,8 @@ class NodeSize:
     bandwidth: float | None
     price: float | None
     driver: NodeDriver | None = None
-    vcpus: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    vcpus: int | None = None
 
     def __post_init__(self) -> None:
         if type(self.id) is not str:
@@ -141,7 +144,11 @@ class NodeLocation:
 
 @dataclass(eq=False, repr=False, slots=True)
 class Node:
-    """A server. ``extra`` may hold a generated root password once (never shown in repr)."""
+    """A server. ``extra`` may hold a generated root password once (never shown in repr).
+
+    Positional order is libcloud's: ``Node(id, name, state, public_ips, private_ips, driver,
+    size, image, extra, created_at)``; ``tags`` (cloudkit's own) comes last.
+    """
 
     id: str
     name: str
@@ -151,8 +158,8 @@ class Node:
     driver: NodeDriver | None = None
     size: NodeSize | None = None
     image: NodeImage | None = None
-    created_at: _dt.datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    created_at: _dt.datetime | None = None
     tags: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -171,6 +178,18 @@ class Node:
         return (f"<Node id={self.id!r} name={self.name!r} state={self.state.value} "
                 f"public_ips={self.public_ips} private_ips={self.private_ips} "
                 f"provider={_driver_name(self.driver)}>")
+
+    @property
+    def uuid(self) -> str:
+        """libcloud's node uuid: the SHA-1 hex digest of ``"{id}:{driver.type}"``."""
+        return self.get_uuid()
+
+    def get_uuid(self) -> str:
+        """A stable identifier of this node across drivers (libcloud's ``get_uuid``): the
+        SHA-1 hex digest of ``"{id}:{driver type}"`` (the provider name, e.g. ``digitalocean``)."""
+        kind = getattr(self.driver, "type", None) if self.driver is not None else None
+        text = f"{self.id}:{kind}"
+        return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
     def _need_driver(self) -> NodeDriver:
         if self.driver is None:

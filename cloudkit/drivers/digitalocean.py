@@ -66,6 +66,7 @@ from cloudkit.parsing import (
 )
 from cloudkit.response import JsonResponse, parse_retry_after
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
+from cloudkit.surface import IPS_NOT_YET, VOLUMES_NOT_YET, alias, not_yet
 
 __all__ = [
     "DigitalOceanAction",
@@ -212,7 +213,7 @@ def _copier(model: NodeSize | NodeImage) -> Callable[[], NodeSize | NodeImage]:
             fresh = extra.copy()
             for key in mutable:
                 fresh[key] = fresh[key].copy()
-            return NodeSize(size_id, name, ram, disk, bandwidth, price, driver, vcpus, fresh)
+            return NodeSize(size_id, name, ram, disk, bandwidth, price, driver, fresh, vcpus)
 
         return new_size
     image_id, image_name, image_driver = model.id, model.name, model.driver
@@ -273,6 +274,21 @@ def _check_tag(tag: Any) -> str:
     return tag
 
 
+def _merge_create_attr(attr: Mapping[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """libcloud's ``ex_create_attr`` folded into create_node's own arguments (``given``)."""
+    if not isinstance(attr, Mapping):
+        raise ValidationError("ex_create_attr must be a dict of droplet fields")
+    merged = dict(given)
+    for key, value in attr.items():
+        if key not in given:
+            raise ValidationError(f"ex_create_attr: DigitalOcean takes no droplet field {str(key)[:40]!r} here "
+                                  f"(known: {', '.join(sorted(given))})")
+        if given[key] is not None:
+            raise ValidationError(f"{key} is given twice (in ex_create_attr and as ex_{key})")
+        merged[key] = value
+    return merged
+
+
 def _check_bool(value: Any, what: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
@@ -307,18 +323,20 @@ class DigitalOceanNodeDriver(NodeDriver):
         NodeState.TERMINATED: frozenset(),
         NodeState.UNKNOWN: frozenset(ACTIONS) | frozenset(_EX_ACTIONS),
     }
+    API_VERSIONS: ClassVar[tuple[str, ...]] = ("v2",)
     #: Seconds between polls of a droplet action (``ex_wait_for_action``).
     action_poll_interval: float = 3.0
 
     connection: DigitalOceanConnection
 
     def __init__(self, key: str, secret: str | None = None, secure: bool = True,
-                 host: str | None = None, port: int | None = None, **kwargs: Any) -> None:
+                 host: str | None = None, port: int | None = None, api_version: str | None = None,
+                 **kwargs: Any) -> None:
         if not isinstance(key, str) or not key.strip():
             raise ConfigurationError("DigitalOcean needs an API token (a non-empty string)")
         if secret:
             raise ConfigurationError("DigitalOcean API v2 takes only a token; do not pass a secret")
-        super().__init__(key.strip(), None, secure, host, port, **kwargs)
+        super().__init__(key.strip(), None, secure, host, port, api_version=api_version, **kwargs)
         #: (kind, slug) -> (raw object, its value types, a function returning a fresh copy of
         #: its parse); see ``_embedded_model``.
         self._embedded_memo: dict[tuple[str, str | None],
@@ -467,7 +485,7 @@ class DigitalOceanNodeDriver(NodeDriver):
         if size is None:
             size = self._node_size(droplet)
         return Node(node_id, name, self._state(status), public_ips, private_ips, self, size, image,
-                    parse_datetime(created_at), extra, _strings(tags) if tags else [])
+                    extra, parse_datetime(created_at), _strings(tags) if tags else [])
 
     @staticmethod
     def _addresses(networks: Any) -> tuple[list[str], list[str], list[dict[str, Any]]]:
@@ -555,8 +573,8 @@ class DigitalOceanNodeDriver(NodeDriver):
             return None
         # Older payloads carry only size_slug: describe the size from the droplet's own figures.
         return NodeSize(slug, slug, opt_int(droplet.get("memory")) or 0, opt_int(droplet.get("disk")) or 0,
-                        None, self._known_price(slug), self, opt_int(droplet.get("vcpus")),
-                        {"partial": True})
+                        None, self._known_price(slug), self, {"partial": True},
+                        opt_int(droplet.get("vcpus")))
 
     @staticmethod
     def _known_price(slug: str) -> float | None:
@@ -590,7 +608,7 @@ class DigitalOceanNodeDriver(NodeDriver):
             "vcpus": vcpus,
         }
         return NodeSize(slug, slug, opt_int(size.get("memory")) or 0, opt_int(size.get("disk")) or 0,
-                        transfer, hourly, self, vcpus, extra)
+                        transfer, hourly, self, extra, vcpus)
 
     @parser("image")
     def _to_image(self, data: Any) -> NodeImage:
@@ -750,7 +768,9 @@ class DigitalOceanNodeDriver(NodeDriver):
         ex_monitoring: bool | None = None,
         ex_backups: bool | None = None,
         ex_volumes: Sequence[str] | None = None,
-        **kwargs: Any,
+        ex_create_attr: Mapping[str, Any] | None = None,
+        ex_ssh_key_ids: Sequence[int | str] | None = None,
+        ex_private_networking: bool | None = None,
     ) -> Node:
         """Create a droplet; the node comes back ``pending`` with no addresses yet.
 
@@ -759,9 +779,24 @@ class DigitalOceanNodeDriver(NodeDriver):
         account (found by its fingerprint, imported otherwise) and installs it; ``ex_ssh_keys``
         adds keys already on the account (ids, fingerprints or KeyPair objects). Everything is
         checked before any request is sent. ``node.extra["action_id"]`` is the create action.
+
+        libcloud's ``ex_create_attr`` (a dict of request fields: ``backups``, ``ipv6``,
+        ``private_networking``, ``tags``, ``ssh_keys``, ``monitoring``, ``user_data``,
+        ``vpc_uuid``, ``volumes``) and ``ex_ssh_key_ids`` (key ids, like ``ex_ssh_keys``) work
+        too; a field given both ways, or one the API does not take, is refused.
         """
-        if kwargs:
-            raise ValidationError(f"unknown create_node arguments: {', '.join(sorted(kwargs))}")
+        if ex_create_attr:
+            given = {"backups": ex_backups, "ipv6": ex_ipv6, "private_networking": ex_private_networking,
+                     "tags": ex_tags, "ssh_keys": ex_ssh_keys, "monitoring": ex_monitoring,
+                     "user_data": ex_user_data, "vpc_uuid": ex_vpc_uuid, "volumes": ex_volumes}
+            merged = _merge_create_attr(ex_create_attr, given)
+            ex_backups, ex_ipv6, ex_private_networking = (merged["backups"], merged["ipv6"],
+                                                          merged["private_networking"])
+            ex_tags, ex_ssh_keys, ex_monitoring = merged["tags"], merged["ssh_keys"], merged["monitoring"]
+            ex_user_data, ex_vpc_uuid, ex_volumes = merged["user_data"], merged["vpc_uuid"], merged["volumes"]
+        if ex_ssh_key_ids is not None:
+            ex_ssh_keys = [*self._sequence(ex_ssh_keys, "ex_ssh_keys"),
+                           *self._sequence(ex_ssh_key_ids, "ex_ssh_key_ids")]
         body: dict[str, Any] = {"name": _check_name(name), "size": self._size_slug(size),
                                 "image": self._image_ref(image)}
         if location is not None:
@@ -789,7 +824,8 @@ class DigitalOceanNodeDriver(NodeDriver):
         if ex_volumes is not None:
             volumes = list(self._sequence(ex_volumes, "ex_volumes"))
             body["volumes"] = [self._check_uuid(v, "volume id") for v in volumes]
-        for field_name, value in (("ipv6", ex_ipv6), ("monitoring", ex_monitoring), ("backups", ex_backups)):
+        for field_name, value in (("ipv6", ex_ipv6), ("monitoring", ex_monitoring), ("backups", ex_backups),
+                                  ("private_networking", ex_private_networking)):
             flag = _check_bool(value, f"ex_{field_name}")
             if flag is not None:
                 body[field_name] = flag
@@ -1055,8 +1091,9 @@ class DigitalOceanNodeDriver(NodeDriver):
         body = as_dict(response.object, "POST /v2/account/keys")
         return self._to_key_pair(body.get("ssh_key"))
 
-    def delete_key_pair(self, key_pair: KeyPair | str) -> bool:
-        """Remove a stored key (a KeyPair, or its id or fingerprint)."""
+    def delete_key_pair(self, key_pair: KeyPair | str | None = None, key: KeyPair | str | None = None) -> bool:
+        """Remove a stored key (a KeyPair, or its id or fingerprint); ``key=`` is libcloud's name."""
+        key_pair = alias(key_pair, key, "key_pair", "key")
         if isinstance(key_pair, KeyPair):
             ident = key_pair.id or key_pair.fingerprint
         else:
@@ -1123,3 +1160,82 @@ class DigitalOceanNodeDriver(NodeDriver):
         ForbiddenError (403, a token without ``account:read``) otherwise."""
         self._get("/v2/account", "account")
         return True
+
+    def ex_account_info(self) -> dict[str, Any]:
+        """The account (``GET /v2/account``) as the API gives it: limits, email, status."""
+        return self._get("/v2/account", "account")
+
+    # -- libcloud's names for the same things -------------------------------------------------
+
+    def ex_get_node_details(self, node_id: Node | str) -> Node:
+        """libcloud's name for ``get_node``."""
+        return self.get_node(object_id(node_id, "node"))
+
+    def ex_power_on_node(self, node: Node | str, ex_force: bool = False) -> bool:
+        """libcloud's name for ``start_node`` (``power_on``)."""
+        return self.start_node(node, ex_force)
+
+    def ex_shutdown_node(self, node: Node | str, ex_force: bool = False) -> bool:
+        """libcloud's name for a graceful ``stop_node`` (``shutdown``)."""
+        return self._act(node, "shutdown", None, check="stop_node", ex_force=ex_force, ex_wait=False)
+
+    def ex_hard_reboot(self, node: Node | str, ex_force: bool = False) -> bool:
+        """libcloud's name for ``ex_power_cycle_node`` (``power_cycle``)."""
+        return self.ex_power_cycle_node(node, ex_force)
+
+    def ex_enable_ipv6(self, node: Node | str) -> bool:
+        """Give a droplet an IPv6 address (``enable_ipv6`` action)."""
+        return self._act(node, "enable_ipv6", None, check=None, ex_force=True, ex_wait=False)
+
+    def ex_change_kernel(self, node: Node | str, kernel_id: int | str) -> bool:
+        """Boot a droplet with another kernel next time (``change_kernel``; legacy droplets)."""
+        text = str(kernel_id).strip() if isinstance(kernel_id, (int, str)) and not isinstance(kernel_id, bool) else ""
+        if not text.isdigit():
+            raise ValidationError(f"kernel_id is a number, not {str(kernel_id)[:40]!r}")
+        return self._act(node, "change_kernel", {"kernel": int(text)}, check=None, ex_force=True, ex_wait=False)
+
+    def ex_list_events(self) -> list[dict[str, Any]]:
+        """The account's actions as the API gives them (libcloud's events); ``ex_list_actions``
+        gives them as ``DigitalOceanAction`` objects."""
+        return [as_dict(item, "action") for item in self._list("/v2/actions", "actions")]
+
+    def ex_get_event(self, event_id: str | int) -> dict[str, Any]:
+        """One action (``GET /v2/actions/{id}``) as the API gives it."""
+        return self._get(f"/v2/actions/{self._action_id(event_id)}", "action")
+
+    # -- not in cloudkit yet (libcloud's signatures; raise before any request) -----------------
+
+    @not_yet(VOLUMES_NOT_YET)
+    def delete_volume_snapshot(self, snapshot: Any) -> bool:
+        """Delete a volume snapshot."""
+        raise self._not_supported("delete_volume_snapshot")
+
+    @not_yet(IPS_NOT_YET)
+    def ex_list_floating_ips(self) -> list[Any]:
+        """The account's floating IPs."""
+        raise self._not_supported("ex_list_floating_ips")
+
+    @not_yet(IPS_NOT_YET)
+    def ex_get_floating_ip(self, ip: str) -> Any:
+        """One floating IP."""
+        raise self._not_supported("ex_get_floating_ip")
+
+    @not_yet(IPS_NOT_YET)
+    def ex_create_floating_ip(self, location: NodeLocation | str) -> Any:
+        """Reserve a floating IP in ``location``."""
+        raise self._not_supported("ex_create_floating_ip")
+
+    @not_yet(IPS_NOT_YET)
+    def ex_delete_floating_ip(self, ip: Any) -> bool:
+        """Release a floating IP."""
+        raise self._not_supported("ex_delete_floating_ip")
+
+    @not_yet(IPS_NOT_YET)
+    def ex_attach_floating_ip_to_node(self, node: Node | str, ip: Any) -> bool:
+        """Point a floating IP at a droplet."""
+        raise self._not_supported("ex_attach_floating_ip_to_node")
+
+    @not_yet(IPS_NOT_YET)
+    def ex_detach_floating_ip_from_node(self, node: Node | str, ip: Any) -> bool:
+        """Unassign a floating IP from its droplet."""
+        raise self._not_supported("ex_detach_floating_ip_from_node")

@@ -81,7 +81,7 @@ class DummyNodeDriver(NodeDriver):
         self._boot_at: dict[str, float] = {}
         self._keys: dict[str, KeyPair] = {}
         self._tags: set[str] = set()
-        self._sizes = [NodeSize(i, n, ram, disk, bw, price, self, vcpus) for i, n, ram, disk, bw, price, vcpus
+        self._sizes = [NodeSize(i, n, ram, disk, bw, price, self, {}, vcpus) for i, n, ram, disk, bw, price, vcpus
                        in _SIZES]
         self._images = [NodeImage(i, n, self, {"distribution": d}) for i, n, d in _IMAGES]
         self._locations = [NodeLocation(i, n, c, self) for i, n, c in _LOCATIONS]
@@ -111,7 +111,7 @@ class DummyNodeDriver(NodeDriver):
 
     def _copy(self, node: Node) -> Node:
         return Node(node.id, node.name, node.state, list(node.public_ips), list(node.private_ips), self,
-                    node.size, node.image, node.created_at, dict(node.extra), list(node.tags))
+                    node.size, node.image, dict(node.extra), node.created_at, list(node.tags))
 
     def list_nodes(self, tag: str | None = None) -> list[Node]:
         with self._lock:
@@ -160,7 +160,7 @@ class DummyNodeDriver(NodeDriver):
             number = next(self._ids)
             node = Node(str(number), name, NodeState.PENDING, list(self.ex_public_ips),
                         [f"10.0.{number // 250}.{number % 250 + 2}"], self, node_size, node_image,
-                        _dt.datetime.now(_dt.UTC), extra, tags)
+                        extra, _dt.datetime.now(_dt.UTC), tags)
             self._nodes[node.id] = node
             if not self.ex_never_boot:
                 self._boot_at[node.id] = time.monotonic() + self.ex_boot_seconds

@@ -783,7 +783,7 @@ class HostVirtualNodeDriver(NodeDriver):
                                  "ram": obj.get("ram"), "disk": obj.get("disk"),
                                  "transfer": obj.get("transfer")}
         return NodeSize(size_id, name, round(ram), round(disk), _amount(obj.get("transfer"), "GB"), hourly,
-                        self, None, {k: v for k, v in extra.items() if v is not None})
+                        self, {k: v for k, v in extra.items() if v is not None})
 
     @parser("image")
     def _to_image(self, data: Any) -> NodeImage:

@@ -15,6 +15,7 @@ libcloud), and the state map follows the fact sheet.
 from __future__ import annotations
 
 import base64
+import binascii
 import ipaddress
 import json
 import math
@@ -23,6 +24,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -43,11 +45,14 @@ from cloudkit.parsing import as_dict, as_list, parse_datetime, parser, req, req_
 from cloudkit.response import JsonResponse, parse_retry_after
 from cloudkit.secrets_gen import generate_password
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
+from cloudkit.surface import IMAGES_NOT_YET, IPS_NOT_YET, VOLUMES_NOT_YET, alias, not_yet
 
 __all__ = [
+    "LINODE_DISK_FILESYSTEMS",
     "LINODE_NODE_ACTIONS",
     "LINODE_STATE_MAP",
     "LinodeConnection",
+    "LinodeDisk",
     "LinodeNodeDriver",
     "LinodeResponse",
     "generate_root_password",
@@ -96,6 +101,24 @@ LINODE_NODE_ACTIONS: dict[NodeState, frozenset[str]] = {
                                   "ex_rebuild_node"},
     NodeState.TERMINATED: frozenset(),
 }
+
+#: The file systems a Linode disk can be made with.
+LINODE_DISK_FILESYSTEMS = ("raw", "swap", "ext3", "ext4", "initrd")
+
+
+@dataclass(eq=False, slots=True)
+class LinodeDisk:
+    """A disk of a Linode (libcloud's ``LinodeDisk``): ``size`` in MB, ``state`` the API's
+    ``status`` (``ready``, ``not ready``, ``deleting``)."""
+
+    id: str
+    state: str
+    name: str
+    filesystem: str
+    driver: Any
+    size: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
 
 _PRIVATE_V4 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 _PRIVATE_V4_RANGES = tuple((int(n.network_address), int(n.broadcast_address)) for n in _PRIVATE_V4)
@@ -434,6 +457,8 @@ class LinodeNodeDriver(NodeDriver):
         "create_node": ["ssh_key", "password", "generates_password"]}
     NODE_STATE_MAP: ClassVar[dict[str, NodeState]] = LINODE_STATE_MAP
     NODE_ACTIONS: ClassVar[dict[NodeState, frozenset[str]]] = LINODE_NODE_ACTIONS
+    #: libcloud names this API "4.0"; the paths say "v4".
+    API_VERSIONS: ClassVar[tuple[str, ...]] = ("v4", "4.0")
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -535,7 +560,7 @@ class LinodeNodeDriver(NodeDriver):
             if type(vcpus) is not int:
                 vcpus = _opt_int(specs, "vcpus", what)
             size = NodeSize(type_id, type_id, memory or 0, 0 if disk is None else round(disk / 1024), bandwidth,
-                            None, self, vcpus, {"gpus": specs.get("gpus")})
+                            None, self, {"gpus": specs.get("gpus")}, vcpus)
         image_id = get("image")
         if type(image_id) is str:
             image_id = sys.intern(image_id.strip()) or None
@@ -576,7 +601,7 @@ class LinodeNodeDriver(NodeDriver):
         tags = get("tags")
         return Node(node_id, label, self._state(status), public_ips, private_ips, self, size,
                     NodeImage(image_id, image_id, self) if image_id is not None else None,
-                    created, extra, [] if tags == [] else _str_items(obj, "tags", what))
+                    extra, created, [] if tags == [] else _str_items(obj, "tags", what))
 
     @parser("Linode type")
     def _to_size(self, data: Any, region: str | None = None) -> NodeSize:
@@ -608,7 +633,7 @@ class LinodeNodeDriver(NodeDriver):
             extra["region"] = region
         return NodeSize(type_id, _opt_str(obj, "label", what) or type_id, _opt_int(obj, "memory", what) or 0,
                         _mb_to_gb(_opt_int(obj, "disk", what)), _opt_num(obj, "transfer", what), hourly,
-                        self, _opt_int(obj, "vcpus", what), extra)
+                        self, extra, _opt_int(obj, "vcpus", what))
 
     @parser("Linode image")
     def _to_image(self, data: Any) -> NodeImage:
@@ -716,15 +741,32 @@ class LinodeNodeDriver(NodeDriver):
                     ex_firewall_id: int | None = None,
                     ex_swap_size: int | None = None,
                     ex_user_data: str | bytes | None = None,
-                    **kwargs: Any) -> Node:
+                    root_pass: str | None = None,
+                    ex_userdata: str | None = None) -> Node:
         """Create a Linode (POST /v4/linode/instances) and return it (usually provisioning).
 
         ``auth``: ``NodeAuthSSHKey`` → ``authorized_keys``; ``NodeAuthPassword`` → ``root_pass``.
         With an image and no password a strong root password is generated and returned once
         in ``node.extra["password"]``. Every argument is checked before anything is sent.
+
+        libcloud's keywords work too: ``root_pass`` (the root password, like
+        ``auth=NodeAuthPassword(...)``) and ``ex_userdata`` (cloud-init user data already
+        base64-encoded, sent as is; ``ex_user_data`` takes it unencoded). Positionally the
+        order is cloudkit's ``(name, size, image, location)``, not libcloud's Linode
+        ``(location, name, size, image)``.
         """
-        if kwargs:
-            raise ValidationError(f"unknown create_node arguments for Linode: {', '.join(sorted(kwargs))}")
+        if root_pass is not None:
+            if auth is not None:
+                raise ValidationError("give auth or root_pass, not both")
+            auth = NodeAuthPassword(_validate_root_pass(root_pass))
+        if ex_userdata is not None:
+            if ex_user_data is not None:
+                raise ValidationError("give ex_user_data (plain) or ex_userdata (base64), not both")
+            try:
+                ex_user_data = base64.b64decode(ex_userdata, validate=True)
+            except (binascii.Error, ValueError, TypeError):
+                raise ValidationError("ex_userdata must be base64-encoded text (libcloud's meaning); "
+                                      "pass plain text as ex_user_data") from None
         body: dict[str, Any] = {}
         if name is not None:
             body["label"] = validate_label(name)
@@ -937,3 +979,138 @@ class LinodeNodeDriver(NodeDriver):
                 raise NotFoundError(f"key pair {name!r} has no id", 404, driver=self.name)
         self.connection.request(f"{API}/profile/sshkeys/{key_id}", method="DELETE")
         return True
+
+    # -- libcloud's names for the same things ---------------------------------------------------
+
+    def ex_get_node(self, node_id: Node | str) -> Node:
+        """libcloud's name for ``get_node``."""
+        return self.get_node(object_id(node_id, "node"))
+
+    def ex_start_node(self, node: Node | str, ex_force: bool = False) -> bool:
+        """libcloud's name for ``start_node``."""
+        return self.start_node(node, ex_force)
+
+    def ex_stop_node(self, node: Node | str, ex_force: bool = False) -> bool:
+        """libcloud's name for ``stop_node``."""
+        return self.stop_node(node, ex_force)
+
+    def get_image(self, image_id: NodeImage | str | None = None, image: NodeImage | str | None = None) -> NodeImage:
+        """One image by id (``linode/debian12``); ``image=`` is libcloud's Linode name."""
+        return self.ex_get_image(alias(image_id, image, "image_id", "image"))
+
+    # -- disks ----------------------------------------------------------------------------------
+
+    @parser("Linode disk")
+    def _to_disk(self, data: Any) -> LinodeDisk:
+        obj = as_dict(data, "Linode disk")
+        what = "Linode disk"
+        return LinodeDisk(req_id(obj, "id", what), _opt_str(obj, "status", what) or "unknown",
+                          _opt_str(obj, "label", what) or "", _opt_str(obj, "filesystem", what) or "",
+                          self, _opt_int(obj, "size", what) or 0,
+                          {"created": parse_datetime(obj.get("created")),
+                           "updated": parse_datetime(obj.get("updated"))})
+
+    @staticmethod
+    def _disk_id(disk: LinodeDisk | str | int) -> str:
+        value = disk.id if isinstance(disk, LinodeDisk) else object_id(disk, "disk")
+        if not value.isdigit() or not value.isascii():
+            raise ValidationError(f"a disk id is a number, not {value[:40]!r}")
+        return value
+
+    def ex_list_disks(self, node: Node | str) -> list[LinodeDisk]:
+        """A Linode's disks (GET .../disks)."""
+        return [self._to_disk(item) for item in self._paged(f"/linode/instances/{_linode_id(node)}/disks")]
+
+    def ex_create_disk(self, size: int, name: str, node: Node | str, fs_type: str,
+                       image: NodeImage | str | None = None, ex_root_pass: str | None = None,
+                       ex_authorized_keys: Sequence[str] | None = None,
+                       ex_authorized_users: Sequence[str] | None = None,
+                       ex_read_only: bool = False) -> LinodeDisk:
+        """Add a disk of ``size`` MB to a Linode (POST .../disks), empty or from ``image``
+        (which needs ``ex_root_pass``). Linode disks have no read-only flag (a configuration
+        profile makes a device read-only): ``ex_read_only=True`` is refused."""
+        if ex_read_only:
+            raise ValidationError("Linode disks have no read-only flag; set it on the configuration profile")
+        if not isinstance(name, str) or not name.strip() or len(name) > 48:
+            raise ValidationError("a disk label must be a non-empty string of at most 48 characters")
+        body: dict[str, Any] = {"label": name,
+                                "size": _opt_number(size, "size (MB)")}
+        if fs_type not in LINODE_DISK_FILESYSTEMS:
+            raise ValidationError(f"fs_type must be one of {', '.join(LINODE_DISK_FILESYSTEMS)}")
+        body["filesystem"] = fs_type
+        if image is not None:
+            if ex_root_pass is None:
+                raise ValidationError("a disk made from an image needs ex_root_pass")
+            body["image"] = _validate_slug(object_id(image, "image"), "image", _IMAGE_ID)
+            body["root_pass"] = _validate_root_pass(ex_root_pass)
+        elif ex_root_pass is not None:
+            raise ValidationError("ex_root_pass needs an image")
+        if ex_authorized_keys is not None:
+            body["authorized_keys"] = _public_keys(ex_authorized_keys)
+        if ex_authorized_users is not None:
+            body["authorized_users"] = _string_list(ex_authorized_users, "ex_authorized_users")
+        path = self._node_path(node, "/disks")
+        response = self.connection.request(path, data=body, method="POST",
+                                           outcome_hint=f"look for a disk labelled {name!r} (ex_list_disks)")
+        return self._to_disk(response.object)
+
+    def ex_destroy_disk(self, node: Node | str, disk: LinodeDisk | str | int) -> bool:
+        """Delete a disk (DELETE .../disks/{id}); the API refuses it while the Linode runs."""
+        self.connection.request(self._node_path(node, f"/disks/{self._disk_id(disk)}"), method="DELETE")
+        return True
+
+    # -- not in cloudkit yet (libcloud's Linode signatures; raise before any request) ----------
+
+    @not_yet(IMAGES_NOT_YET)
+    def create_image(self, node: Node | str | None = None, name: str | None = None,
+                     description: str | None = None, disk: LinodeDisk | str | None = None) -> NodeImage:
+        """Make an image from a disk (libcloud's Linode: ``create_image(disk, name, description)``)."""
+        raise self._not_supported("create_image")
+
+    @not_yet(VOLUMES_NOT_YET)
+    def create_volume(self, size: int, name: str, location: NodeLocation | str | None = None,
+                      snapshot: Any = None, node: Node | str | None = None,
+                      tags: Sequence[str] | None = None) -> Any:
+        """Create a volume (libcloud's Linode order is ``(name, size, ...)``: use keywords)."""
+        raise self._not_supported("create_volume")
+
+    @not_yet(VOLUMES_NOT_YET)
+    def attach_volume(self, node: Node | str, volume: Any, device: str | None = None,
+                      persist_across_boots: bool = True) -> bool:
+        """Attach a volume to a Linode."""
+        raise self._not_supported("attach_volume")
+
+    @not_yet(VOLUMES_NOT_YET)
+    def ex_get_volume(self, volume_id: str) -> Any:
+        """One volume."""
+        raise self._not_supported("ex_get_volume")
+
+    @not_yet(VOLUMES_NOT_YET)
+    def ex_resize_volume(self, volume: Any, size: int) -> bool:
+        """Grow a volume to ``size`` GB."""
+        raise self._not_supported("ex_resize_volume")
+
+    @not_yet(VOLUMES_NOT_YET)
+    def ex_clone_volume(self, volume: Any, name: str) -> Any:
+        """Copy a volume."""
+        raise self._not_supported("ex_clone_volume")
+
+    @not_yet(IPS_NOT_YET)
+    def ex_list_addresses(self) -> list[Any]:
+        """The account's IP addresses."""
+        raise self._not_supported("ex_list_addresses")
+
+    @not_yet(IPS_NOT_YET)
+    def ex_list_node_addresses(self, node: Node | str) -> list[Any]:
+        """A Linode's IP addresses."""
+        raise self._not_supported("ex_list_node_addresses")
+
+    @not_yet(IPS_NOT_YET)
+    def ex_allocate_private_address(self, node: Node | str, address_type: str = "ipv4") -> Any:
+        """Give a Linode a private address."""
+        raise self._not_supported("ex_allocate_private_address")
+
+    @not_yet(IPS_NOT_YET)
+    def ex_share_address(self, node: Node | str, addresses: Sequence[Any]) -> bool:
+        """Share addresses with a Linode (IP failover)."""
+        raise self._not_supported("ex_share_address")

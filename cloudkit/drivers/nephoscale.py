@@ -443,7 +443,7 @@ class NephoscaleNodeDriver(NodeDriver):
             "uri": _text(obj, "uri"),
         }
         return NodeSize(ident, name, opt_int(obj.get("ram")) or 0, opt_int(obj.get("storage")) or 0,
-                        None, self._price(ident), self, opt_int(obj.get("vcpus")), extra)
+                        None, self._price(ident), self, extra, opt_int(obj.get("vcpus")))
 
     @parser("nephoscale server")
     def _to_node(self, data: Any) -> Node:
@@ -475,7 +475,7 @@ class NephoscaleNodeDriver(NodeDriver):
             size_id = req_id(service, "id", f"{what} {ident} service_type")
             # Only what the server tells: ram from its memory; disk is not given (0).
             size = NodeSize(size_id, _text(service, "friendly_name") or _text(sku, "name") or size_id,
-                            opt_int(obj.get("memory")) or 0, 0, None, self._price(size_id), self, None,
+                            opt_int(obj.get("memory")) or 0, 0, None, self._price(size_id), self,
                             {"sku": _text(sku, "name"), "billable_type": service.get("billable_type"),
                              "partial": True})
         keys = {group: [k.get("id") for k in obj.get(group) or [] if isinstance(k, dict)]
@@ -498,7 +498,7 @@ class NephoscaleNodeDriver(NodeDriver):
             "console_key_ids": keys.get("console_keys", []),
         }
         return Node(ident, name, self._state(obj.get("power_status")), public, private, self, size, image,
-                    parse_datetime(obj.get("create_time")), extra, [])
+                    extra, parse_datetime(obj.get("create_time")), [])
 
     @parser("nephoscale ssh key")
     def _to_key_pair(self, data: Any) -> KeyPair:
@@ -858,9 +858,12 @@ class NephoscaleNodeDriver(NodeDriver):
         return KeyPair(name.strip(), public_key, fingerprint_md5(public_key), self, id=ident,
                        extra={"key_group": int(ex_key_group), "key_type": 2, "type": kind})
 
-    def create_key_pair(self, name: str) -> KeyPair:
-        """Generate an RSA key pair locally (the endpoint is ``sshrsa``), store its public
-        half and return it with the private half (shown only this once)."""
+    def create_key_pair(self, name: str, public_key: str = "") -> KeyPair:
+        """Store ``public_key`` under ``name``; without one, generate an RSA key pair locally
+        (the endpoint is ``sshrsa``), store its public half and return it with the private
+        half (shown only this once)."""
+        if public_key:
+            return self.import_key_pair_from_string(name, public_key)
         private, public = generate_key_pair("rsa", comment=name if isinstance(name, str) else "cloudkit")
         pair = self.import_key_pair_from_string(name, public)
         pair.private_key = private

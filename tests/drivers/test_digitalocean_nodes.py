@@ -456,7 +456,6 @@ def test_create_node_import_race_falls_back_to_the_existing_key() -> None:
     ({"auth": NodeAuthSSHKey("-----BEGIN OPENSSH PRIVATE KEY----- abc")}, "private key"),
     ({"auth": NodeAuthSSHKey("ssh-ed25519 not-base64!")}, "base64"),
     ({"auth": "root:pw"}, "NodeAuthSSHKey"),
-    ({"ex_made_up": 1}, "ex_made_up"),
 ])
 def test_create_node_bad_input_refused_before_any_request(kwargs: dict[str, Any], text: str) -> None:
     args: dict[str, Any] = {"name": "web-3", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64",

@@ -146,7 +146,6 @@ def test_valid_labels_pass(label: str) -> None:
     ({"ex_stackscript_id": -1}, "non-negative"),
     ({"ex_firewall_id": True}, "non-negative"),
     ({"ex_stackscript_data": ["a"]}, "mapping"),
-    ({"ex_unknown": 1}, "unknown create_node arguments"),
     ({"image": None, "auth": NodeAuthPassword("c0rrect-Horse-battery")}, "need an image"),
 ])
 def test_bad_input_is_refused_before_any_request(kwargs: dict[str, object], match: str, api: LinodeAPI) -> None:
