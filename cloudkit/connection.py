@@ -135,7 +135,7 @@ class Connection:
     #: read timeout). The read timeout bounds each wait for data; this bounds the total.
     max_response_seconds: float | None = None
     #: Size of the HTTP connection pool (>= the paging workers).
-    pool_size: ClassVar[int] = 16
+    pool_size: ClassVar[int] = 32
     #: Threads used to fetch the remaining pages of a listing.
     page_workers: int = 8
     #: Items asked for per page of a listing (None: the driver's default, the provider's

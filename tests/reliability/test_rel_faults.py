@@ -17,7 +17,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
-from _rel_support import CREATE_PATHS, LIST_PATHS, PROVIDERS, create_kwargs, fast_retry, running_sim
+from _rel_support import CREATE_PATHS, LIST_PATHS, PROVIDERS, create_kwargs, fast_retry, list_once, running_sim
 from support.loopback import LoopbackServer, Reply
 
 from cloudkit.connection import RetryPolicy
@@ -64,7 +64,7 @@ def test_a_5xx_burst_on_reads_is_survived(sim: Simulator, status: str) -> None:
     driver = _driver(sim)
     sim.faults.queue(status, status, status, method="GET", path=_list_glob(sim))
     started = time.monotonic()
-    nodes = driver.list_nodes()
+    nodes = list_once(driver)
     assert sorted(n.id for n in nodes) == sorted(sim.node_ids())
     assert _count(sim, "GET", _list_glob(sim)) == 4  # three faults, then the answer
     assert sim.faults.applied[status] == 3
@@ -81,7 +81,7 @@ def test_a_5xx_that_never_clears_fails_with_server_error_after_the_allowed_tries
     sim.faults.add("503", method="GET")
     started = time.monotonic()
     with pytest.raises(ServerError) as info:
-        driver.list_nodes()
+        list_once(driver)
     assert info.value.status == 503
     assert _count(sim, "GET", "*") == 4  # 1 + max_retries
     assert time.monotonic() - started < 3.0
@@ -146,7 +146,7 @@ def test_idempotent_deletes_are_retried_through_a_5xx_burst(sim: Simulator) -> N
 def test_dropped_connections_on_reads_are_retried(sim: Simulator) -> None:
     driver = _driver(sim)
     sim.faults.queue("drop", "reset", "drop", method="GET")
-    assert len(driver.list_nodes()) == 2
+    assert len(list_once(driver)) == 2
     sim.faults.queue("drop", "incomplete", method="GET")
     assert driver.list_sizes()
 
@@ -157,7 +157,7 @@ def test_dropped_connections_that_never_clear_end_in_network_error(sim: Simulato
     sim.faults.add("drop", method="GET")
     started = time.monotonic()
     with pytest.raises(NetworkError) as info:
-        driver.list_nodes()
+        list_once(driver)
     assert not isinstance(info.value, OutcomeUnknownError)  # a GET: nothing can have happened
     assert _count(sim, "GET", "*") == 3
     assert time.monotonic() - started < 3.0
@@ -168,7 +168,7 @@ def test_slow_answers_past_the_read_timeout_are_retried(sim: Simulator) -> None:
     driver = _driver(sim, timeout=(2.0, 0.3))
     sim.faults.queue("slow", "slow", method="GET", seconds=1.5)
     started = time.monotonic()
-    assert len(driver.list_nodes()) == 2
+    assert len(list_once(driver)) == 2
     elapsed = time.monotonic() - started
     assert 0.6 <= elapsed < 3.0, f"two 0.3 s read timeouts then an answer took {elapsed:.2f}s"
 
@@ -194,7 +194,7 @@ def test_a_429_storm_is_waited_out_as_the_server_asks(sim: Simulator) -> None:
     driver = _driver(sim)
     sim.faults.storm(2, retry_after=0.15, method="GET")
     started = time.monotonic()
-    assert len(driver.list_nodes()) == 2
+    assert len(list_once(driver)) == 2
     elapsed = time.monotonic() - started
     assert elapsed >= 0.3, f"Retry-After 0.15 s x 2 was not honoured ({elapsed:.2f}s)"
     assert elapsed < 2.0
@@ -310,8 +310,8 @@ def test_a_truncated_body_is_malformed_not_a_crash(sim: Simulator) -> None:
     driver = _driver(sim)
     sim.faults.queue("truncated", method="GET", path=_list_glob(sim))
     with pytest.raises(MalformedResponseError):
-        driver.list_nodes()
-    assert len(driver.list_nodes()) == 2
+        list_once(driver)
+    assert len(list_once(driver)) == 2
 
 
 # -- a mix of everything ---------------------------------------------------------------------

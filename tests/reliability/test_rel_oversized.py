@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _rel_support import PROVIDERS
+from _rel_support import PROVIDERS, list_once
 
 from cloudkit.connection import Connection, RetryPolicy
 from cloudkit.errors import MalformedResponseError, RequestTimeoutError
@@ -174,14 +174,14 @@ def test_announced_oversized_body_is_refused_before_reading(provider: str, flood
     server = flood(provider)
     driver = _driver(provider, server.url)
     started = time.monotonic()
-    error, peak = _peak_during(driver.list_nodes)
+    error, peak = _peak_during(lambda: list_once(driver))
     assert isinstance(error, MalformedResponseError), error
     assert "exceeds" in str(error) and "limit" in str(error)
     assert peak < 2 * MB, f"peak {peak} bytes while refusing an announced 50 MB body"
     assert time.monotonic() - started < 10
     # The connection that carried the flood is dropped; the next call works.
     server.mode = "small"
-    assert driver.list_nodes() == []
+    assert list_once(driver) == []
 
 
 @pytest.mark.timeout(60)
@@ -191,13 +191,13 @@ def test_chunked_oversized_body_is_refused_while_streaming(provider: str, flood:
     server.mode = "chunked"
     driver = _driver(provider, server.url)
     limit = driver.connection.max_body_bytes
-    error, peak = _peak_during(driver.list_nodes)
+    error, peak = _peak_during(lambda: list_once(driver))
     assert isinstance(error, MalformedResponseError), error
     assert "refused while reading" in str(error)
     # At most the limit plus a read chunk is held; never the 50 MB body.
     assert peak < limit + 4 * MB < BODY_BYTES / 2, f"peak {peak} bytes"
     server.mode = "small"
-    assert driver.list_nodes() == []
+    assert list_once(driver) == []
 
 
 @pytest.mark.timeout(60)
@@ -207,7 +207,7 @@ def test_memory_stays_bounded_by_a_small_limit(flood: Any) -> None:
     server.mode = "chunked"
     driver = _driver("linode", server.url)
     driver.connection.max_body_bytes = 1 * MB
-    error, peak = _peak_during(driver.list_nodes)
+    error, peak = _peak_during(lambda: list_once(driver))
     assert isinstance(error, MalformedResponseError)
     assert peak < 4 * MB, f"peak {peak} bytes"
     assert server.sent < BODY_BYTES, "the client must stop reading, not drain the whole body"
@@ -220,7 +220,7 @@ def test_gzip_bomb_is_refused_while_inflating(provider: str, flood: Any) -> None
     server.mode = "gzip"
     driver = _driver(provider, server.url)
     assert len(_GZIP_BOMB) < MB
-    error, peak = _peak_during(driver.list_nodes)
+    error, peak = _peak_during(lambda: list_once(driver))
     assert isinstance(error, MalformedResponseError), error
     assert peak < driver.connection.max_body_bytes + 8 * MB < BODY_BYTES, f"peak {peak} bytes"
 
@@ -238,7 +238,7 @@ def test_a_body_that_trickles_in_forever_is_cut_off(provider: str, flood: Any) -
     driver.connection.retry = RetryPolicy(max_retries=1, backoff_base=0.01, backoff_max=0.02, budget=10)
     started = time.monotonic()
     with pytest.raises(RequestTimeoutError) as info:
-        driver.list_nodes()
+        list_once(driver)
     elapsed = time.monotonic() - started
     assert elapsed < 2 * (2 * 0.25) + 1.5, f"took {elapsed:.2f}s"
     assert server.requests == 2  # a GET: tried again once, then given up
