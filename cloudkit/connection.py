@@ -10,8 +10,9 @@ class. Everything else lives here:
   may have reached the server is never repeated (a create must not make two servers);
 * backoff is exponential with full jitter, honours ``Retry-After`` and rate-limit reset
   headers, and stops when the total retry budget is spent;
-* bodies larger than ``max_body_bytes`` are refused while streaming, not after, and a body
-  still arriving after ``max_response_seconds`` (default: twice the read timeout) is cut off;
+* bodies larger than ``max_body_bytes`` are refused while streaming, not after, and an answer
+  (headers included) still arriving after ``max_response_seconds`` (default: twice the read
+  timeout) is cut off;
 * log lines never carry Authorization headers or secret query parameters.
 
 ``requests`` is imported on first use, so constructing a driver stays cheap.
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from cloudkit._version import __version__
+from cloudkit.deadline import Watch, current_watch
 from cloudkit.errors import (
     CloudkitError,
     ConfigurationError,
@@ -133,8 +135,9 @@ class Connection:
     #: of any listing cloudkit asks for is far smaller; 16 MiB keeps a hostile or broken
     #: answer (a 50 MB flood, a gzip bomb) from costing more memory than that.
     max_body_bytes: int = 16 * 1024 * 1024
-    #: Seconds a body may take to arrive in full once the answer started (None: twice the
-    #: read timeout). The read timeout bounds each wait for data; this bounds the total.
+    #: Seconds the answer (status line, headers and body) may take to arrive in full once the
+    #: request is on its way (None: twice the read timeout). The read timeout bounds each
+    #: wait for data; this bounds the total (see ``cloudkit.deadline``).
     max_response_seconds: float | None = None
     #: Size of the HTTP connection pool (>= the paging workers).
     pool_size: ClassVar[int] = 16
@@ -261,11 +264,12 @@ class Connection:
             with self._session_lock:
                 if self._session is None:
                     import requests
-                    from requests.adapters import HTTPAdapter
+
+                    from cloudkit.deadline import deadline_adapter_class
 
                     protect_third_party_loggers(self.secret_params | _DEFAULT_SECRET_PARAMS)
                     session = requests.Session()
-                    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size, max_retries=0)
+                    adapter = deadline_adapter_class()(pool_connections=4, pool_maxsize=self.pool_size, max_retries=0)
                     session.mount("https://", adapter)
                     session.mount("http://", adapter)
                     session.headers["User-Agent"] = (
@@ -372,12 +376,34 @@ class Connection:
     def _attempt(self, method: str, url: str, query: dict[str, Any], headers: dict[str, str],
                  body: bytes | str | None, cls: type[Response], timeout: tuple[float, float],
                  attempt: int, defer_parse: bool = False) -> Response:
-        import requests
-
         # The redacted URL is only needed for a log line or an error: built on first use
         # (encoding and redacting the query costs more than the rest of a request's own work).
         safe_url = _SafeURL(self, url, query)
         t0 = time.perf_counter()
+        with Watch(self._response_seconds(timeout[1])) as watch:
+            try:
+                return self._exchange(method, url, query, headers, body, cls, timeout, attempt,
+                                      defer_parse, safe_url, t0)
+            except NetworkError:
+                if not watch.fired:
+                    raise
+                raise RequestTimeoutError(
+                    f"{safe_url()}: the answer took longer than {watch.seconds:g}s to arrive in full "
+                    "(headers included); cut off", method=method, url=safe_url(), sent=True) from None
+
+    def _response_seconds(self, read_timeout: float | None) -> float:
+        """Seconds the whole answer may take (``max_response_seconds``, default twice the read
+        timeout)."""
+        seconds = self.max_response_seconds
+        if seconds is None:
+            seconds = 2 * (read_timeout if read_timeout is not None else self.timeout[1])
+        return seconds
+
+    def _exchange(self, method: str, url: str, query: dict[str, Any], headers: dict[str, str],
+                  body: bytes | str | None, cls: type[Response], timeout: tuple[float, float],
+                  attempt: int, defer_parse: bool, safe_url: _SafeURL, t0: float) -> Response:
+        import requests
+
         try:
             resp = self.session.request(method, url, params=query or None, data=body, headers=headers,
                                         timeout=timeout, stream=True, verify=self.verify,
@@ -402,6 +428,9 @@ class Connection:
             content = self._read_body(resp, safe_url, method, timeout[1])
         finally:
             resp.close()
+            watch = current_watch()
+            if watch is not None:
+                watch.release()
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %d (%d bytes, %.3fs, try %d)", method, safe_url(), resp.status_code,
                       len(content), time.perf_counter() - t0, attempt + 1)
@@ -430,10 +459,9 @@ class Connection:
             raise MalformedResponseError(
                 f"{method} {shown()}: body of {int(length)} bytes exceeds the {limit}-byte limit",
                 resp.status_code, driver=self.driver_name)
-        seconds = self.max_response_seconds
-        if seconds is None:
-            seconds = 2 * (read_timeout if read_timeout is not None else self.timeout[1])
-        deadline = time.monotonic() + seconds
+        seconds = self._response_seconds(read_timeout)
+        watch = current_watch()
+        deadline = watch.start() if watch is not None else time.monotonic() + seconds
         read = _chunk_reader(resp)
         chunks: list[bytes] = []
         total = 0
