@@ -195,6 +195,7 @@ class Connection:
         self.driver_name = driver_name
         self.user_agent = f"cloudkit/{__version__}" + (f" {user_agent_extra}" if user_agent_extra else "")
         self._session: requests.Session | None = None
+        self._forms: tuple[Any, tuple[str, ...]] | None = None
         self._session_lock = threading.Lock()
         if not self.host:
             raise ConfigurationError(f"{type(self).__name__} needs a host")
@@ -323,17 +324,48 @@ class Connection:
         req_timeout = _normalise_timeout(timeout, self.timeout)
         started = time.monotonic()
         attempt = 0
-        while True:
-            try:
-                return self._attempt(method, url, query, hdrs, body, cls, req_timeout, attempt, defer_parse)
-            except (RateLimitError, ServerError, NetworkError) as exc:
-                wait = self._retry_wait(exc, method, idempotent, attempt, started)
-                if wait is None:
-                    raise self._final_error(exc, method, url, idempotent, outcome_hint) from None
-                log.info("%s %s: %s; retry %d/%d in %.2fs", method, self._safe(url, query),
-                         type(exc).__name__, attempt + 1, self.retry.max_retries, wait)
-                time.sleep(wait)
-                attempt += 1
+        with self.scrubbing():
+            while True:
+                try:
+                    return self._attempt(method, url, query, hdrs, body, cls, req_timeout, attempt,
+                                         defer_parse)
+                except (RateLimitError, ServerError, NetworkError) as exc:
+                    wait = self._retry_wait(exc, method, idempotent, attempt, started)
+                    if wait is None:
+                        raise self._final_error(exc, method, url, idempotent, outcome_hint) from None
+                    log.info("%s %s: %s; retry %d/%d in %.2fs", method, self._safe(url, query),
+                             type(exc).__name__, attempt + 1, self.retry.max_retries, wait)
+                    time.sleep(wait)
+                    attempt += 1
+
+    def credential_forms(self) -> tuple[str, ...]:
+        """Every form in which this connection's credentials could be echoed back (raw,
+        URL-encoded, JSON-escaped, base64 Basic): what ``scrubbing`` removes from errors."""
+        inputs = (self._secret_values(), self._basic_pairs())
+        cached = getattr(self, "_forms", None)
+        if cached is None or cached[0] != inputs:
+            from cloudkit.scrub import secret_forms
+
+            cached = self._forms = (inputs, secret_forms(*inputs))
+        return cached[1]
+
+    def _secret_values(self) -> tuple[str | None, ...]:
+        return (self.key, self.secret)
+
+    def _basic_pairs(self) -> tuple[tuple[str, str], ...]:
+        return ()
+
+    @contextmanager
+    def scrubbing(self) -> Iterator[None]:
+        """Scrub every form of the credentials from any error raised inside (and from its
+        whole exception chain): see ``cloudkit.scrub``."""
+        try:
+            yield
+        except Exception as exc:
+            from cloudkit.scrub import scrub_exception
+
+            scrub_exception(exc, self.credential_forms())
+            raise
 
     def _retry_wait(self, exc: Exception, method: str, idempotent: bool, attempt: int,
                     started: float) -> float | None:
@@ -542,7 +574,7 @@ class Connection:
             found = extract(body)
             return list(found) if transform is None else [transform(item) for item in found]
 
-        with gc_paused(self.pause_gc):
+        with gc_paused(self.pause_gc), self.scrubbing():
             first = parsed(fetch(first_page))
             pages = total_pages(first, page_size) or 1
             rest = range(first_page + 1, first_page + pages)
@@ -590,6 +622,12 @@ class Connection:
         max_pages: int = 10_000,
     ) -> list[Any]:
         """Fetch a listing by following each page's "next" link until there is none."""
+        with self.scrubbing():
+            return self._follow(action, extract, next_link, params, headers, max_pages)
+
+    def _follow(self, action: str, extract: Callable[[Any], Sequence[Any]],
+                next_link: Callable[[Any], str | None], params: Mapping[str, Any] | None,
+                headers: Mapping[str, str] | None, max_pages: int) -> list[Any]:
         items: list[Any] = []
         body = self.request(action, params, headers=headers).object
         seen: set[str] = set()
@@ -758,6 +796,12 @@ class BasicAuthConnection(Connection):
     def add_default_headers(self, headers: dict[str, str]) -> dict[str, str]:
         headers["Authorization"] = self._basic
         return headers
+
+    def _secret_values(self) -> tuple[str | None, ...]:
+        return (self.secret,)  # the user name is not a secret; the password and the pair are
+
+    def _basic_pairs(self) -> tuple[tuple[str, str], ...]:
+        return ((self.key or "", self.secret or ""),)
 
 
 class QueryKeyConnection(Connection):

@@ -205,12 +205,14 @@ class JsonResponse(Response):
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise self.malformed(f"body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise self.malformed("body is nested too deeply to parse") from None
 
     def json_error_body(self) -> Any:
         """The error body parsed as JSON, or None when it is not JSON."""
         try:
             return json.loads(self.body) if self.body.strip() else None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return None
 
 
@@ -238,6 +240,8 @@ class XmlResponse(Response):
             raise self.malformed(f"XML refused for safety: {type(exc).__name__}") from None
         except (ParseError, ValueError) as exc:
             raise self.malformed(f"body is not valid XML: {exc}") from None
+        except RecursionError:
+            raise self.malformed("body is nested too deeply to parse") from None
         return root
 
     def xml_error_body(self) -> Element | None:
