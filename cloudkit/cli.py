@@ -241,7 +241,9 @@ def _setup_logging(debug: bool, stream: IO[str], secrets: list[str]) -> tuple[lo
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split()) or "(no message)"
+    from cloudkit._cli.output import shown
+
+    return shown(" ".join(str(text).split())) or "(no message)"
 
 
 def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None,

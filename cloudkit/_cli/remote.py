@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from cloudkit._cli import UsageError
 from cloudkit._cli.commands import _create_kwargs, _show_node
 from cloudkit._cli.context import Context
-from cloudkit._cli.output import print_fields, print_json
+from cloudkit._cli.output import print_fields, print_json, shown
 from cloudkit.errors import CloudkitError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -157,7 +157,7 @@ def cmd_run(ctx: Context) -> int:
     else:
         for o in outcomes:
             status = o.error or f"exit {o.exit_status}"
-            ctx.out.write(f"=== {o.node.name} ({o.node.id}) {o.address or '-'}: {status} ===\n")
+            ctx.out.write(f"=== {shown(o.node.name)} ({o.node.id}) {o.address or '-'}: {status} ===\n")
             if o.stdout:
                 ctx.out.write(o.stdout if o.stdout.endswith("\n") else o.stdout + "\n")
             if o.stderr:
