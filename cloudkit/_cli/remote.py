@@ -24,6 +24,24 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["cmd_nodes_deploy", "cmd_probe", "cmd_run"]
 
 
+def _host_key_options(ctx: Context, fresh: bool = False) -> dict[str, Any]:
+    """Keyword arguments for deploy_node/probe_node from ``--known-hosts`` and
+    ``--host-key-policy``; files are found from the command's environment (HOME, XDG_CONFIG_HOME,
+    CLOUDKIT_KNOWN_HOSTS)."""
+    import os
+
+    from cloudkit.known_hosts import KnownHosts
+
+    path = getattr(ctx.args, "known_hosts", None)
+    policy = getattr(ctx.args, "host_key_policy", None) or "accept-new"
+    if path is not None:
+        path = os.path.expanduser(path)
+        if not os.path.isfile(path):
+            raise UsageError(f"--known-hosts {path}: no such file")
+    return {"ssh_host_key_policy": policy, "ssh_known_hosts": path,
+            "ssh_host_keys": KnownHosts.default(path, fresh=fresh, env=ctx.env)}
+
+
 def _steps(ctx: Context) -> list[Deployment]:
     from cloudkit.deployment import ScriptDeployment, ScriptFileDeployment, SSHKeyDeployment
 
@@ -49,6 +67,10 @@ def cmd_nodes_deploy(ctx: Context) -> int:
     driver = ctx.driver()
     steps = _steps(ctx)
     kwargs = _create_kwargs(ctx)
+    host_keys = _host_key_options(ctx, fresh=True)
+    if host_keys["ssh_host_key_policy"] == "strict" and host_keys["ssh_known_hosts"] is None:
+        raise UsageError("--host-key-policy strict needs --known-hosts PATH for a node that does not "
+                         "exist yet (its key cannot be in any file)")
 
     def progress(event: DeployEvent) -> None:
         where = f" {event.node.name} ({event.node.id})" if event.node is not None else ""
@@ -59,7 +81,7 @@ def cmd_nodes_deploy(ctx: Context) -> int:
         name=ctx.args.name, size=ctx.args.size, image=ctx.args.image, location=ctx.args.location,
         deploy=MultiStepDeployment(steps), ssh_key=ctx.args.ssh_key, ssh_username=ctx.args.user,
         ssh_port=ctx.args.port, timeout=ctx.args.timeout, progress=progress,
-        ex_destroy_on_failure=ctx.args.destroy_on_failure, wait_period=2.0, **kwargs)
+        ex_destroy_on_failure=ctx.args.destroy_on_failure, wait_period=2.0, **host_keys, **kwargs)
     outputs: list[dict[str, Any]] = [
         {"step": s.describe(), "exit_status": s.exit_status, "stdout": s.stdout, "stderr": s.stderr}
         for s in steps]
@@ -79,7 +101,8 @@ def cmd_probe(ctx: Context) -> int:
     """``probe NODE``: does SSH answer and does the login work? Exit 1 when not."""
     node = ctx.find_node(ctx.args.node)
     result = ctx.driver().probe_node(node, ssh_key=ctx.args.ssh_key, ssh_username=ctx.args.user,
-                                     ssh_port=ctx.args.port, timeout=ctx.args.timeout)
+                                     ssh_port=ctx.args.port, timeout=ctx.args.timeout,
+                                     **_host_key_options(ctx))
     data = {"id": node.id, "name": node.name, "address": result.address, "port": result.port,
             "reachable": result.reachable, "auth_ok": result.auth_ok, "banner": result.banner,
             "detail": result.detail, "host_key_fingerprint": result.host_key_fingerprint,
@@ -110,7 +133,7 @@ class _Outcome:
                 "error": self.error, "elapsed": round(self.elapsed, 3)}
 
 
-def _run_one(ctx: Context, node: Node, command: str) -> _Outcome:
+def _run_one(ctx: Context, node: Node, command: str, host_keys: dict[str, Any]) -> _Outcome:
     from cloudkit.ssh import SSHClient
 
     outcome = _Outcome(node)
@@ -123,6 +146,8 @@ def _run_one(ctx: Context, node: Node, command: str) -> _Outcome:
     try:
         with SSHClient(ips, ctx.args.port, ctx.args.user, key=ctx.args.ssh_key,
                        timeout=ctx.args.connect_timeout, command_timeout=ctx.args.timeout,
+                       host_key_policy=host_keys["ssh_host_key_policy"],
+                       known_hosts=host_keys["ssh_known_hosts"], host_keys=host_keys["ssh_host_keys"],
                        keepalive=0) as client:
             outcome.address = client.hostname
             outcome.stdout, outcome.stderr, outcome.exit_status = client.run(command)
@@ -148,10 +173,11 @@ def cmd_run(ctx: Context) -> int:
         from cloudkit.ssh import load_private_key
 
         load_private_key(ctx.args.ssh_key)  # an unusable key fails once, before any connection
+    host_keys = _host_key_options(ctx)
     workers = max(1, min(ctx.args.parallel, len(nodes)))
     with ctx.progress.waiting(f"running on {len(nodes)} node(s)"), \
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudkit-run") as pool:
-        outcomes = list(pool.map(lambda n: _run_one(ctx, n, ctx.args.command), nodes))
+        outcomes = list(pool.map(lambda n: _run_one(ctx, n, ctx.args.command, host_keys), nodes))
     if ctx.json:
         print_json([o.as_dict() for o in outcomes], ctx.out)
     else:
