@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from cloudkit.deployment import Deployment
     from cloudkit.driver import NodeDriver
+    from cloudkit.known_hosts import KnownHosts
     from cloudkit.ssh import SSHClient
 
 __all__ = ["DeployEvent", "ProbeResult", "deploy_node", "generate_password", "probe_node"]
@@ -207,6 +208,7 @@ def deploy_node(
     ssh_known_hosts: str | os.PathLike[str] | None = None,
     ssh_password: str | None = None,
     wait_period: float = 3.0,
+    ssh_host_keys: KnownHosts | None = None,
     ssh_key_password: str | None = None,
     auth: NodeAuthSSHKey | NodeAuthPassword | None = None,
     ssh_auth_grace: float = 5.0,
@@ -248,10 +250,19 @@ def deploy_node(
     ``.destroy_error``) report the outcome. Errors from ``create_node`` itself propagate as
     they are (no node exists).
 
+    Host keys: the node was created by this call, so it is new by definition: its address
+    may be a recycled one still listed in ``~/.ssh/known_hosts`` (or cloudkit's own file)
+    with a destroyed server's key, so those files are not consulted for it; only an
+    ``ssh_known_hosts`` file given is (``"strict"`` needs one). The key it presents is
+    remembered in cloudkit's own known_hosts file, replacing older entries for that address,
+    and checked by every later connection (see :mod:`cloudkit.known_hosts`). ``ssh_host_keys``
+    (a ``KnownHosts``) overrides which files are used.
+
     ``progress`` receives a :class:`DeployEvent` per phase; the same events are logged on
     the ``cloudkit.deploy`` logger. Passwords and keys are never logged. A step object keeps
     the outcome of its last run: give each concurrent call its own steps.
     """
+    from cloudkit.known_hosts import KnownHosts
     from cloudkit.ssh import HOST_KEY_POLICIES, SSHClient, load_private_key, public_key_line
 
     if ssh_interface not in ("public_ips", "private_ips"):
@@ -325,6 +336,7 @@ def deploy_node(
                 addresses, ssh_port, ssh_username, password=password, key=login_key,
                 use_agent=login_key is None and password is None, timeout=ssh_timeout,
                 host_key_policy=ssh_host_key_policy, known_hosts=ssh_known_hosts,
+                host_keys=ssh_host_keys or KnownHosts.default(ssh_known_hosts, fresh=True),
                 auth_grace=ssh_auth_grace if number == 1 else 0.0, deadline=deadline)
             try:
                 client.connect(retry_until=deadline)
@@ -427,6 +439,7 @@ def probe_node(
     ssh_key_password: str | None = None,
     ssh_host_key_policy: str = "accept-new",
     ssh_known_hosts: str | os.PathLike[str] | None = None,
+    ssh_host_keys: KnownHosts | None = None,
 ) -> ProbeResult:
     """Check once (within ``timeout`` seconds) whether SSH on ``node`` answers and the
     login works; report the node's kernel and uptime line. Never raises for a down host,
@@ -461,7 +474,7 @@ def probe_node(
         client = SSHClient(result.address, ssh_port, ssh_username, password=ssh_password, key=ssh_key,
                            passphrase=ssh_key_password, timeout=timeout,
                            host_key_policy=ssh_host_key_policy, known_hosts=ssh_known_hosts,
-                           keepalive=0, deadline=deadline)
+                           host_keys=ssh_host_keys, keepalive=0, deadline=deadline)
         client.connect()
         result.auth_ok = True
         result.host_key_fingerprint = client.host_key_fingerprint

@@ -92,6 +92,12 @@ def _ssh_options(parser: argparse.ArgumentParser, timeout: float, timeout_help: 
     parser.add_argument("--user", default="root", help="SSH login user (default root)")
     parser.add_argument("--port", type=_port, default=22, help="SSH port (default 22)")
     parser.add_argument("--timeout", type=_seconds, default=timeout, help=timeout_help)
+    parser.add_argument("--known-hosts", metavar="PATH",
+                        help="known_hosts file to check host keys against instead of ~/.ssh/known_hosts "
+                             "(cloudkit's own ~/.config/cloudkit/known_hosts is always checked too)")
+    parser.add_argument("--host-key-policy", choices=("accept-new", "strict"), default="accept-new",
+                        help="accept-new (default): trust an unknown host on first use and remember it, "
+                             "refuse a changed key; strict: refuse unknown hosts too")
 
 
 def _create_options(parser: argparse.ArgumentParser) -> None:
@@ -271,7 +277,9 @@ def _setup_logging(debug: bool, stream: IO[str], secrets: list[str]) -> tuple[lo
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split()) or "(no message)"
+    from cloudkit._cli.output import shown
+
+    return shown(" ".join(str(text).split())) or "(no message)"
 
 
 def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None,

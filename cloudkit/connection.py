@@ -10,8 +10,9 @@ class. Everything else lives here:
   may have reached the server is never repeated (a create must not make two servers);
 * backoff is exponential with full jitter, honours ``Retry-After`` and rate-limit reset
   headers, and stops when the total retry budget is spent;
-* bodies larger than ``max_body_bytes`` are refused while streaming, not after, and a body
-  still arriving after ``max_response_seconds`` (default: twice the read timeout) is cut off;
+* bodies larger than ``max_body_bytes`` are refused while streaming, not after, and an answer
+  (headers included) still arriving after ``max_response_seconds`` (default: twice the read
+  timeout) is cut off;
 * log lines never carry Authorization headers or secret query parameters.
 
 ``requests`` is imported on first use, so constructing a driver stays cheap.
@@ -25,13 +26,15 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from cloudkit import paging
 from cloudkit._version import __version__
+from cloudkit.deadline import Watch, current_watch
 from cloudkit.errors import (
     CloudkitError,
     ConfigurationError,
@@ -131,8 +134,9 @@ class Connection:
     #: of any listing cloudkit asks for is far smaller; 16 MiB keeps a hostile or broken
     #: answer (a 50 MB flood, a gzip bomb) from costing more memory than that.
     max_body_bytes: int = 16 * 1024 * 1024
-    #: Seconds a body may take to arrive in full once the answer started (None: twice the
-    #: read timeout). The read timeout bounds each wait for data; this bounds the total.
+    #: Seconds the answer (status line, headers and body) may take to arrive in full once the
+    #: request is on its way (None: twice the read timeout). The read timeout bounds each
+    #: wait for data; this bounds the total (see ``cloudkit.deadline``).
     max_response_seconds: float | None = None
     #: Size of the HTTP connection pool (>= the paging workers).
     pool_size: ClassVar[int] = 32
@@ -198,6 +202,7 @@ class Connection:
         self.driver_name = driver_name
         self.user_agent = f"cloudkit/{__version__}" + (f" {user_agent_extra}" if user_agent_extra else "")
         self._session: requests.Session | None = None
+        self._forms: tuple[Any, tuple[str, ...]] | None = None
         self._session_lock = threading.Lock()
         #: time.monotonic() before which no request is sent (the rate-limit allowance is spent)
         self._throttle_until = 0.0
@@ -269,11 +274,12 @@ class Connection:
             with self._session_lock:
                 if self._session is None:
                     import requests
-                    from requests.adapters import HTTPAdapter
+
+                    from cloudkit.deadline import deadline_adapter_class
 
                     protect_third_party_loggers(self.secret_params | _DEFAULT_SECRET_PARAMS)
                     session = requests.Session()
-                    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size, max_retries=0)
+                    adapter = deadline_adapter_class()(pool_connections=4, pool_maxsize=self.pool_size, max_retries=0)
                     session.mount("https://", adapter)
                     session.mount("http://", adapter)
                     session.headers["User-Agent"] = (
@@ -328,21 +334,52 @@ class Connection:
         started = time.monotonic()
         self._hold_for_rate_limit(method, url, query)
         attempt = 0
-        while True:
-            try:
-                resp = self._attempt(method, url, query, hdrs, body, cls, req_timeout, attempt, defer_parse)
-                hold = resp.throttle_for()
-                if hold:
-                    self._throttle_until = max(self._throttle_until, time.monotonic() + hold)
-                return resp
-            except (RateLimitError, ServerError, NetworkError) as exc:
-                wait = self._retry_wait(exc, method, idempotent, attempt, started)
-                if wait is None:
-                    raise self._final_error(exc, method, url, idempotent, outcome_hint) from None
-                log.info("%s %s: %s; retry %d/%d in %.2fs", method, self._safe(url, query),
-                         type(exc).__name__, attempt + 1, self.retry.max_retries, wait)
-                time.sleep(wait)
-                attempt += 1
+        with self.scrubbing():
+            while True:
+                try:
+                    resp = self._attempt(method, url, query, hdrs, body, cls, req_timeout, attempt,
+                                         defer_parse)
+                    hold = resp.throttle_for()
+                    if hold:
+                        self._throttle_until = max(self._throttle_until, time.monotonic() + hold)
+                    return resp
+                except (RateLimitError, ServerError, NetworkError) as exc:
+                    wait = self._retry_wait(exc, method, idempotent, attempt, started)
+                    if wait is None:
+                        raise self._final_error(exc, method, url, idempotent, outcome_hint) from None
+                    log.info("%s %s: %s; retry %d/%d in %.2fs", method, self._safe(url, query),
+                             type(exc).__name__, attempt + 1, self.retry.max_retries, wait)
+                    time.sleep(wait)
+                    attempt += 1
+
+    def credential_forms(self) -> tuple[str, ...]:
+        """Every form in which this connection's credentials could be echoed back (raw,
+        URL-encoded, JSON-escaped, base64 Basic): what ``scrubbing`` removes from errors."""
+        inputs = (self._secret_values(), self._basic_pairs())
+        cached = getattr(self, "_forms", None)
+        if cached is None or cached[0] != inputs:
+            from cloudkit.scrub import secret_forms
+
+            cached = self._forms = (inputs, secret_forms(*inputs))
+        return cached[1]
+
+    def _secret_values(self) -> tuple[str | None, ...]:
+        return (self.key, self.secret)
+
+    def _basic_pairs(self) -> tuple[tuple[str, str], ...]:
+        return ()
+
+    @contextmanager
+    def scrubbing(self) -> Iterator[None]:
+        """Scrub every form of the credentials from any error raised inside (and from its
+        whole exception chain): see ``cloudkit.scrub``."""
+        try:
+            yield
+        except Exception as exc:
+            from cloudkit.scrub import scrub_exception
+
+            scrub_exception(exc, self.credential_forms())
+            raise
 
     def _hold_for_rate_limit(self, method: str, url: str, query: Mapping[str, Any]) -> None:
         """Wait until the rate-limit window resets when the last answer said the allowance is
@@ -396,12 +433,34 @@ class Connection:
     def _attempt(self, method: str, url: str, query: dict[str, Any], headers: dict[str, str],
                  body: bytes | str | None, cls: type[Response], timeout: tuple[float, float],
                  attempt: int, defer_parse: bool = False) -> Response:
-        import requests
-
         # The redacted URL is only needed for a log line or an error: built on first use
         # (encoding and redacting the query costs more than the rest of a request's own work).
         safe_url = _SafeURL(self, url, query)
         t0 = time.perf_counter()
+        with Watch(self._response_seconds(timeout[1])) as watch:
+            try:
+                return self._exchange(method, url, query, headers, body, cls, timeout, attempt,
+                                      defer_parse, safe_url, t0)
+            except NetworkError:
+                if not watch.fired:
+                    raise
+                raise RequestTimeoutError(
+                    f"{safe_url()}: the answer took longer than {watch.seconds:g}s to arrive in full "
+                    "(headers included); cut off", method=method, url=safe_url(), sent=True) from None
+
+    def _response_seconds(self, read_timeout: float | None) -> float:
+        """Seconds the whole answer may take (``max_response_seconds``, default twice the read
+        timeout)."""
+        seconds = self.max_response_seconds
+        if seconds is None:
+            seconds = 2 * (read_timeout if read_timeout is not None else self.timeout[1])
+        return seconds
+
+    def _exchange(self, method: str, url: str, query: dict[str, Any], headers: dict[str, str],
+                  body: bytes | str | None, cls: type[Response], timeout: tuple[float, float],
+                  attempt: int, defer_parse: bool, safe_url: _SafeURL, t0: float) -> Response:
+        import requests
+
         try:
             resp = self.session.request(method, url, params=query or None, data=body, headers=headers,
                                         timeout=timeout, stream=True, verify=self.verify,
@@ -426,6 +485,9 @@ class Connection:
             content = self._read_body(resp, safe_url, method, timeout[1])
         finally:
             resp.close()
+            watch = current_watch()
+            if watch is not None:
+                watch.release()
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %d (%d bytes, %.3fs, try %d)", method, safe_url(), resp.status_code,
                       len(content), time.perf_counter() - t0, attempt + 1)
@@ -454,10 +516,9 @@ class Connection:
             raise MalformedResponseError(
                 f"{method} {shown()}: body of {int(length)} bytes exceeds the {limit}-byte limit",
                 resp.status_code, driver=self.driver_name)
-        seconds = self.max_response_seconds
-        if seconds is None:
-            seconds = 2 * (read_timeout if read_timeout is not None else self.timeout[1])
-        deadline = time.monotonic() + seconds
+        seconds = self._response_seconds(read_timeout)
+        watch = current_watch()
+        deadline = watch.start() if watch is not None else time.monotonic() + seconds
         read = _chunk_reader(resp)
         chunks: list[bytes] = []
         total = 0
@@ -534,10 +595,11 @@ class Connection:
         def parse(fetched: Any) -> Any:
             return fetched.parse() if defer else fetched
 
-        return paging.paginate(
-            fetch, parse, extract, total_pages, what=action, page_size=page_size, first_page=first_page,
-            size_sent=size_param is not None, transform=transform, total_items=total_items, key=key,
-            workers=self.page_workers, pause_gc=self.pause_gc)
+        with self.scrubbing():
+            return paging.paginate(
+                fetch, parse, extract, total_pages, what=action, page_size=page_size, first_page=first_page,
+                size_sent=size_param is not None, transform=transform, total_items=total_items, key=key,
+                workers=self.page_workers, pause_gc=self.pause_gc)
 
     def follow_links(
         self,
@@ -551,9 +613,10 @@ class Connection:
     ) -> list[Any]:
         """Fetch a listing by following each page's "next" link (or cursor URL) until there
         is none; bounded as :func:`cloudkit.paging.follow_links` says."""
-        first = self.request(action, params, headers=headers).object
-        return paging.follow_links(first, lambda link: self.request(link, headers=headers).object,
-                                   extract, next_link, what=action, max_pages=max_pages)
+        with self.scrubbing():
+            first = self.request(action, params, headers=headers).object
+            return paging.follow_links(first, lambda link: self.request(link, headers=headers).object,
+                                       extract, next_link, what=action, max_pages=max_pages)
 
 
 _DEFAULT_SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "token", "password", "secret"})
@@ -666,6 +729,12 @@ class BasicAuthConnection(Connection):
     def add_default_headers(self, headers: dict[str, str]) -> dict[str, str]:
         headers["Authorization"] = self._basic
         return headers
+
+    def _secret_values(self) -> tuple[str | None, ...]:
+        return (self.secret,)  # the user name is not a secret; the password and the pair are
+
+    def _basic_pairs(self) -> tuple[tuple[str, str], ...]:
+        return ((self.key or "", self.secret or ""),)
 
 
 class QueryKeyConnection(Connection):

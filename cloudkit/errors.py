@@ -28,6 +28,7 @@ __all__ = [
     "OutcomeUnknownError",
     "ProviderError",
     "RateLimitError",
+    "RedirectError",
     "RequestTimeoutError",
     "SSHAuthenticationError",
     "SSHCommandTimeoutError",
@@ -155,6 +156,15 @@ class RateLimitError(ProviderError):
 
 class ValidationError(ProviderError, ValueError):
     """400/422, or input refused client-side before any request was sent (``status`` None)."""
+
+
+class RedirectError(ProviderError):
+    """3xx: the API answered with a redirect, which cloudkit never follows (credentials are
+    only sent to the configured host). Not a success: the request was sent and its outcome is
+    the provider's to tell. ``location_host`` is the redirect target's host (and port), or
+    None when the answer named none; its path and query are not kept."""
+
+    location_host: str | None = None
 
 
 class ServerError(ProviderError):

@@ -21,6 +21,7 @@ from cloudkit.errors import (
     NotFoundError,
     ProviderError,
     RateLimitError,
+    RedirectError,
     ServerError,
     ValidationError,
 )
@@ -107,8 +108,8 @@ class Response:
     # -- hooks a driver may override ------------------------------------------------------
 
     def success(self) -> bool:
-        """True for 2xx (and 3xx that requests did not follow)."""
-        return 200 <= self.status < 400
+        """True for 2xx only: a redirect (never followed) is an error, ``RedirectError``."""
+        return 200 <= self.status < 300
 
     def parse_body(self) -> Any:
         """Parse a successful body; raise ``MalformedResponseError`` if it does not parse."""
@@ -187,6 +188,9 @@ class Response:
 
     def to_exception(self) -> ProviderError:
         """The cloudkit exception for this (error) status and body."""
+        if 300 <= self.status < 400:
+            return redirect_error(self.status, self.header("location"), dict(self.headers),
+                                  self.method, self._path(), self.driver_name)
         try:
             message, code = self.parse_error()
         except Exception:
@@ -199,6 +203,32 @@ class Response:
         if cls is RateLimitError:
             return RateLimitError(message, self.status, retry_after=self.retry_after(), **kwargs)
         return cls(message, self.status, **kwargs)
+
+
+def redirect_error(status: int, location: str | None, headers: dict[str, Any], method: str, path: str,
+                   driver: str | None) -> RedirectError:
+    """The error for a 3xx answer: its status and the target's host, never the target's path
+    or query (which may carry a token); the Location header is cut down to scheme and host."""
+    from urllib.parse import urlsplit
+
+    host: str | None = None
+    target = ""
+    if location:
+        try:
+            parts = urlsplit(location.strip())
+            host = parts.hostname
+            if host is not None and parts.port is not None:
+                host = f"{host}:{parts.port}"
+            target = f"{parts.scheme}://{host}" if host else ""
+        except ValueError:
+            host = None
+    where = f"to {host}" if host else ("to a path on the same host" if location else "without a target")
+    message = (f"{method} {path}: the API answered with a redirect {where}, which is not followed "
+               "(the request was sent; its outcome is unknown)")
+    kept = {k: (target or "<path>") if k.lower() == "location" else v for k, v in headers.items()}
+    err = RedirectError(message, status, driver=driver, headers=kept)
+    err.location_host = host
+    return err
 
 
 class RawResponse(Response):
@@ -219,12 +249,14 @@ class JsonResponse(Response):
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise self.malformed(f"body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise self.malformed("body is nested too deeply to parse") from None
 
     def json_error_body(self) -> Any:
         """The error body parsed as JSON, or None when it is not JSON."""
         try:
             return json.loads(self.body) if self.body.strip() else None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return None
 
 
@@ -252,6 +284,8 @@ class XmlResponse(Response):
             raise self.malformed(f"XML refused for safety: {type(exc).__name__}") from None
         except (ParseError, ValueError) as exc:
             raise self.malformed(f"body is not valid XML: {exc}") from None
+        except RecursionError:
+            raise self.malformed("body is nested too deeply to parse") from None
         return root
 
     def xml_error_body(self) -> Element | None:

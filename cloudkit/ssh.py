@@ -8,10 +8,13 @@
   traffic: such a failure cannot get better by retrying.
 * ``connect(retry_until=deadline)`` retries while the host refuses, does not answer, or has
   not sent its banner yet, with a short growing backoff (0.2 s growing to 0.8 s).
-* Host keys: ``"accept-new"`` (default) accepts an unknown host key for this connection and
-  logs its fingerprint at INFO on the ``cloudkit.ssh`` logger; a key that contradicts a
-  ``known_hosts`` file given is refused. ``"strict"`` accepts only keys in ``known_hosts``.
-  Nothing is ever written to a known_hosts file.
+* Host keys follow OpenSSH's ``StrictHostKeyChecking=accept-new`` (see
+  :mod:`cloudkit.known_hosts`): keys listed in the user's ``~/.ssh/known_hosts`` (or the
+  ``known_hosts`` file given instead) and in cloudkit's own known_hosts file are checked, and a
+  changed key raises :class:`~cloudkit.errors.SSHHostKeyError`; ``"accept-new"`` (default)
+  trusts an unknown host on first use, logs its fingerprint at INFO on the ``cloudkit.ssh``
+  logger and remembers it in cloudkit's own file; ``"strict"`` refuses unknown hosts. The
+  user's own known_hosts file is never written to.
 * Passwords and key material never appear in reprs, log lines or error messages.
 """
 
@@ -42,6 +45,7 @@ from cloudkit.errors import (
     SSHError,
     SSHHostKeyError,
 )
+from cloudkit.known_hosts import KnownHosts
 
 __all__ = [
     "HOST_KEY_POLICIES",
@@ -184,25 +188,16 @@ def public_key_line(key: KeySource, passphrase: str | bytes | None = None,
 # ------------------------------------------------------------------------ host-key policy
 
 
-class _AcceptNewPolicy(paramiko.MissingHostKeyPolicy):
-    """Accept an unknown host key for this connection only, and log its fingerprint."""
+class _KnownHostsPolicy(paramiko.MissingHostKeyPolicy):
+    """Decide on every host key with ``KnownHosts.verify`` (no key is loaded into paramiko's
+    own tables, so paramiko asks this policy each time)."""
+
+    def __init__(self, store: KnownHosts, policy: str) -> None:
+        self.store = store
+        self.policy = policy
 
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
-        client.get_host_keys().add(hostname, key.get_name(), key)
-        log.info("accepted new host key for %s: %s %s", hostname, key.get_name(), key_fingerprint(key))
-
-
-class _StrictPolicy(paramiko.MissingHostKeyPolicy):
-    """Refuse any host key that the known_hosts file does not list."""
-
-    def __init__(self, known_hosts: str | None) -> None:
-        self.known_hosts = known_hosts
-
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
-        where = f"known_hosts file {self.known_hosts}" if self.known_hosts else "any known_hosts file"
-        raise SSHHostKeyError(
-            f"host key of {hostname} ({key.get_name()} {key_fingerprint(key)}) is not in {where}; "
-            f"refused by the strict host key policy")
+        self.store.verify(hostname, key, self.policy)
 
 
 # --------------------------------------------------------------------------------- client
@@ -250,6 +245,7 @@ class SSHClient:
         command_timeout: float | None = None,
         host_key_policy: str = "accept-new",
         known_hosts: str | os.PathLike[str] | None = None,
+        host_keys: KnownHosts | None = None,
         keepalive: float = 30.0,
         auth_grace: float = 0.0,
         deadline: float | None = None,
@@ -272,6 +268,8 @@ class SSHClient:
         self.known_hosts = os.path.expanduser(os.fspath(known_hosts)) if known_hosts is not None else None
         if self.known_hosts is not None and not os.path.isfile(self.known_hosts):
             raise ConfigurationError(f"known_hosts file {self.known_hosts} does not exist")
+        #: The files consulted for host keys and where new ones are remembered.
+        self.host_keys = host_keys if host_keys is not None else KnownHosts.default(self.known_hosts)
         self.keepalive = keepalive
         self.auth_grace = auth_grace
         self.deadline = deadline
@@ -357,12 +355,10 @@ class SSHClient:
 
     def _connect_once(self, host: str, deadline: float | None, retrying: bool = False) -> None:
         client = paramiko.SSHClient()
-        if self.known_hosts is not None:
-            client.load_host_keys(self.known_hosts)
-        policy: paramiko.MissingHostKeyPolicy = (
-            _StrictPolicy(self.known_hosts) if self.host_key_policy == "strict" else _AcceptNewPolicy())
-        client.set_missing_host_key_policy(policy)
+        client.set_missing_host_key_policy(_KnownHostsPolicy(self.host_keys, self.host_key_policy))
         target = self._target(host)
+        key_name = host if self.port == 22 else f"[{host}]:{self.port}"
+        disabled = self.host_keys.disabled_algorithms(key_name)
         sock: socket.socket | None = None
         try:
             # TCP first, with a short timeout while retrying: a SYN lost to a host that is
@@ -375,7 +371,7 @@ class SSHClient:
                 banner_timeout=self._cap(self.banner_timeout, deadline),
                 auth_timeout=self._cap(self.auth_timeout, deadline),
                 channel_timeout=self._cap(self.timeout, deadline),
-                allow_agent=self._use_agent, look_for_keys=False,
+                allow_agent=self._use_agent, look_for_keys=False, disabled_algorithms=disabled,
             )
         except SSHHostKeyError:
             _close_quietly(client, sock)
@@ -393,6 +389,8 @@ class SSHClient:
             raise SSHConnectError(f"cannot resolve {host}: {exc.strerror}") from None
         except paramiko.SSHException as exc:
             _close_quietly(client, sock)
+            if disabled is not None and "host key" in str(exc).lower():
+                raise self.host_keys.offered_no_known_type(key_name, str(exc)) from None
             if "no authentication methods" in str(exc).lower():
                 raise SSHAuthenticationError(
                     f"no usable credentials for {target} (no key, password or agent key)") from None

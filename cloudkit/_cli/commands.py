@@ -26,6 +26,7 @@ from cloudkit._cli.output import (
     print_fields,
     print_json,
     print_table,
+    shown,
     size_dict,
 )
 from cloudkit.errors import CloudkitError
@@ -173,7 +174,7 @@ def _create_kwargs(ctx: Context) -> dict[str, Any]:
 
 def wait_running(ctx: Context, node: Node, timeout: float) -> Node:
     """Wait until ``node`` runs with an address, showing progress on stderr."""
-    with ctx.progress.waiting(f"waiting for {node.name} ({node.id}) to be running"):
+    with ctx.progress.waiting(f"waiting for {shown(node.name)} ({node.id}) to be running"):
         [(node, _)] = ctx.driver().wait_until_running([node], timeout=timeout, wait_period=2.0)
     ctx.leftovers.seen(node)
     return node
@@ -194,9 +195,9 @@ def cmd_nodes_create(ctx: Context) -> int:
         node = wait_running(ctx, node, ctx.args.timeout)
     if isinstance(password, str) and password:
         if ctx.args.show_password:
-            ctx.err.write(f"root password of {node.name} ({node.id}), shown once: {password}\n")
+            ctx.err.write(f"root password of {shown(node.name)} ({node.id}), shown once: {password}\n")
         else:
-            ctx.progress.note(f"the provider generated a root password for {node.name}; it is not shown "
+            ctx.progress.note(f"the provider generated a root password for {shown(node.name)}; it is not shown "
                               f"(--show-password prints it once)")
     _show_node(ctx, node)
     return 0
@@ -224,10 +225,10 @@ def _act(ctx: Context, action: str, nodes: list[Node]) -> int:
         results.append(row)
         if not ctx.json:
             if row["ok"]:
-                ctx.out.write(f"{_ACTION_WORDS[action]} {node.name} ({node.id})\n")
+                ctx.out.write(f"{_ACTION_WORDS[action]} {shown(node.name)} ({node.id})\n")
             else:
-                ctx.err.write(f"cloudkit: error: {node.name} ({node.id}): "
-                              f"{row['error'] or 'the provider did not confirm'}\n")
+                ctx.err.write(f"cloudkit: error: {shown(node.name)} ({node.id}): "
+                              f"{shown(row['error'] or 'the provider did not confirm')}\n")
     if ctx.json:
         print_json(results, ctx.out)
     return status
@@ -285,7 +286,7 @@ def cmd_keys_add(ctx: Context) -> int:
     if ctx.json:
         print_json(key_dict(pair), ctx.out)
     else:
-        ctx.out.write(f"added key {pair.name} (id {pair.id or '-'}, fingerprint {pair.fingerprint or '-'})\n")
+        ctx.out.write(f"added key {shown(pair.name)} (id {pair.id or '-'}, fingerprint {pair.fingerprint or '-'})\n")
     return 0
 
 
@@ -293,15 +294,15 @@ def cmd_keys_delete(ctx: Context) -> int:
     """``keys delete NAME [--yes]``."""
     driver = ctx.driver()
     pair = driver.get_key_pair(ctx.args.name)
-    if not ctx.args.yes and not ctx.confirm(f"Delete the key {pair.name} from {driver.name}?",
-                                            f"delete the key {pair.name}"):
+    if not ctx.args.yes and not ctx.confirm(f"Delete the key {shown(pair.name)} from {driver.name}?",
+                                            f"delete the key {shown(pair.name)}"):
         ctx.err.write("cloudkit: not confirmed; nothing was deleted\n")
         return 1
     ok = bool(driver.delete_key_pair(pair))
     if ctx.json:
         print_json({"name": pair.name, "id": pair.id, "deleted": ok}, ctx.out)
     else:
-        ctx.out.write(f"deleted key {pair.name}\n")
+        ctx.out.write(f"deleted key {shown(pair.name)}\n")
     return 0 if ok else 1
 
 

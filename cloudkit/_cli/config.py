@@ -18,7 +18,11 @@ chooses another), a table of named accounts::
     token = "..."
     base_url = "http://127.0.0.1:8080"   # optional
 
-A file holding a secret must not be readable by group or others: it is refused otherwise.
+A file holding a secret (a token, a password, or credentials inside a ``base_url``) must not
+be readable or writable by group or others, and must belong to the user (or root), as
+OpenSSH demands of its own files: it is refused otherwise. Whatever it holds, the file must
+be a regular file of at most 1 MiB (``--config /dev/zero`` is refused, not read). Credentials
+inside a ``base_url`` (``http://user:password@host``) are never shown.
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ class Credentials:
     def secrets(self) -> list[str]:
         """The values that must never be printed."""
         values = [self.secret] if self.secret else []
+        values += url_secrets(self.base_url)
         if self.provider in NO_CREDENTIALS and self.key == self.provider:
             return values  # a placeholder, not a secret
         if self.provider != "nephoscale" or not self.secret:
@@ -99,7 +104,8 @@ class Credentials:
         return [v for v in values if v]
 
     def __repr__(self) -> str:
-        return f"<Credentials provider={self.provider} source={self.source!r} base_url={self.base_url!r}>"
+        shown = hide_url_credentials(self.base_url)
+        return f"<Credentials provider={self.provider} source={self.source!r} base_url={shown!r}>"
 
 
 @dataclass(frozen=True, repr=False)
@@ -129,9 +135,11 @@ class Account:
     def public(self) -> dict[str, Any]:
         """The account without its secrets (for ``accounts list``)."""
         shown = {k: v for k, v in self.fields.items() if k not in SECRETIVE}
-        return {"name": self.name, "provider": self.provider, "base_url": shown.get("base_url"),
+        return {"name": self.name, "provider": self.provider,
+                "base_url": hide_url_credentials(shown.get("base_url")),
                 "user": shown.get("user"),
-                "credentials": sorted(k for k in self.fields if k in SECRETIVE)}
+                "credentials": sorted({k for k in self.fields if k in SECRETIVE}
+                                      | ({"base_url"} if url_secrets(self.fields.get("base_url")) else set()))}
 
 
 @dataclass
@@ -154,21 +162,124 @@ class Config:
         return found
 
 
-def _check_mode(path: Path, data: dict[str, Any]) -> None:
-    """Refuse a file with secrets that group or others can read."""
+def _userinfo(url: str) -> tuple[str, str, str] | None:
+    """(scheme and "//", userinfo, the rest) of ``url``, or None when it names no user.
+
+    Split by hand rather than with ``urlsplit``: a password written with a raw ``/`` or ``?``
+    (``http://admin:pa/ss@host``) would otherwise be taken for part of the path."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    at = rest.rfind("@")
+    while at != -1:
+        before, host = rest[:at], rest[at + 1:].split("/", 1)[0]
+        # userinfo has no "/" unless a password holds one (then a ":" precedes it), and the
+        # host that follows has no "?" or "#"; when in doubt, more is hidden, never less.
+        looks_like_userinfo = "/" not in before or ":" in before.split("/", 1)[0]
+        if looks_like_userinfo and not any(c in host for c in "?#"):
+            return scheme + sep, before, rest[at + 1:]
+        at = rest.rfind("@", 0, at)
+    return None
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The credentials inside a URL's userinfo (``user:password@``): the password (as written
+    and decoded) and the whole userinfo, so that none is ever shown."""
+    if not url:
+        return []
+    split = _userinfo(url)
+    if split is None:
+        return []
+    from urllib.parse import unquote
+
+    userinfo = split[1]
+    password = userinfo.partition(":")[2]
+    found = [v for v in (password, unquote(password), userinfo) if v]
+    return list(dict.fromkeys(found))
+
+
+def hide_url_credentials(url: str | None) -> str | None:
+    """``url`` with its userinfo (``user:password@``) and secret query values replaced."""
+    if not url:
+        return url
+    from cloudkit.redact import REDACTED, redact_url
+
+    split = _userinfo(url)
+    if split is not None:
+        url = f"{split[0]}{REDACTED}@{split[2]}"
+    try:
+        return redact_url(url)
+    except ValueError:
+        return "<unparsable URL>"
+
+
+def _has_secret(data: dict[str, Any]) -> bool:
+    accounts = data.get("accounts")
+    if not isinstance(accounts, dict):
+        return False
+    return any(isinstance(acc, dict) and any(
+        (k in SECRETIVE and acc.get(k)) or (k == "base_url" and isinstance(v, str) and url_secrets(v))
+        for k, v in acc.items()) for acc in accounts.values())
+
+
+def _check_mode(path: Path, data: dict[str, Any], st: os.stat_result | None = None) -> None:
+    """Refuse a file with secrets that group or others can read or write, or that belongs to
+    another user than the one running cloudkit (root excepted, as OpenSSH does)."""
     if os.name == "nt":  # pragma: no cover - no POSIX modes there
         return
-    accounts = data.get("accounts")
-    has_secret = isinstance(accounts, dict) and any(
-        isinstance(acc, dict) and any(k in SECRETIVE and acc.get(k) for k in acc) for acc in accounts.values())
-    if not has_secret:
+    if not _has_secret(data):
         return
-    mode = stat.S_IMODE(path.stat().st_mode)
+    st = st or path.stat()
+    mode = stat.S_IMODE(st.st_mode)
     if mode & 0o044:
         who = " and ".join(w for w, bit in (("group", 0o040), ("others", 0o004)) if mode & bit)
         raise UsageError(
             f"refusing to use {path}: it holds secrets but is readable by {who} (mode {mode:04o}); "
             f"fix it with: chmod 600 {path}")
+    if mode & 0o022:
+        who = " and ".join(w for w, bit in (("group", 0o020), ("others", 0o002)) if mode & bit)
+        raise UsageError(
+            f"refusing to use {path}: it holds secrets but is writable by {who} (mode {mode:04o}); "
+            f"fix it with: chmod 600 {path}")
+    uid = os.getuid()
+    if st.st_uid not in (uid, 0):
+        raise UsageError(
+            f"refusing to use {path}: it holds secrets but belongs to another user (uid {st.st_uid}, "
+            f"not {uid}); fix it with: chown {uid} {path}")
+
+
+#: The largest config file read (a real one is a few hundred bytes).
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _read_config_bytes(path: Path) -> tuple[bytes, os.stat_result]:
+    """The file's bytes, read only when it is a regular file of at most ``MAX_CONFIG_BYTES``
+    (checked on the open file, so that nothing is swapped in between)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"refusing to use {path}: it is not a regular file")
+        if st.st_size > MAX_CONFIG_BYTES:
+            raise UsageError(f"refusing to use {path}: it is larger than 1 MiB ({st.st_size} bytes)")
+        chunks = []
+        total = 0
+        while total <= MAX_CONFIG_BYTES:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > MAX_CONFIG_BYTES:
+            raise UsageError(f"refusing to use {path}: it is larger than 1 MiB")
+        return b"".join(chunks), st
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def _parse_accounts(path: Path, data: dict[str, Any]) -> dict[str, Account]:
@@ -202,14 +313,14 @@ def load_config(path: Path, *, required: bool = False) -> Config:
         if required:
             raise UsageError(f"config file {path} does not exist")
         return Config(path)
+    raw, st = _read_config_bytes(path)
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UsageError(f"config file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
-    _check_mode(path, data)
+    _check_mode(path, data, st)
     unknown = sorted(set(data) - {"accounts", "default_account"})
     if unknown:
         raise UsageError(f"{path}: unknown top-level key(s) {', '.join(unknown)} "

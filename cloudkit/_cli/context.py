@@ -82,16 +82,25 @@ class Context:
 
                 check_provider(choice.provider)
             self._credentials = resolve(choice, self.env)
-            self.secrets.extend(self._credentials.secrets())
+            self._remember(self._credentials)
         return self._credentials
+
+    def _remember(self, creds: Credentials) -> None:
+        """Add every form of ``creds``' secrets (raw, URL-encoded, base64 Basic) to what the
+        output streams and log lines scrub."""
+        from cloudkit.scrub import secret_forms
+
+        basic = [(creds.key, creds.secret)] if creds.secret else []
+        for form in secret_forms(creds.secrets(), basic):
+            if form not in self.secrets:
+                self.secrets.append(form)
+        self.secrets.sort(key=len, reverse=True)  # longest first: no half-replaced form
 
     def driver_for(self, creds: Credentials) -> NodeDriver:
         """A driver built from ``creds`` (sends nothing yet)."""
         from cloudkit.providers import get_driver
 
-        for secret in creds.secrets():
-            if secret not in self.secrets:
-                self.secrets.append(secret)
+        self._remember(creds)
         cls = get_driver(creds.provider)
         kwargs: dict[str, Any] = {}
         if creds.base_url:

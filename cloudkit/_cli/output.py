@@ -25,6 +25,7 @@ __all__ = [
     "print_json",
     "print_table",
     "safe_extra",
+    "shown",
     "size_dict",
 ]
 
@@ -120,6 +121,31 @@ class Column:
     align: str = "<"
 
 
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown(value: Any) -> str:
+    """``value`` as text safe to print on a terminal: control characters (escape sequences,
+    carriage returns, newlines, bidirectional overrides) written as visible escapes, as
+    JSON output writes them, so a provider-supplied name cannot drive the terminal."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    import unicodedata
+
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif unicodedata.category(ch) in _CONTROL_CATEGORIES:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return "-"
@@ -129,7 +155,7 @@ def _text(value: Any) -> str:
         return f"{value:.5f}".rstrip("0").rstrip(".") if value else "0"
     if isinstance(value, (list, tuple)):
         return ",".join(_text(v) for v in value) or "-"
-    return str(value)
+    return shown(value)
 
 
 def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, empty: str = "(none)",
@@ -141,7 +167,7 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *,
         return
     cells = [[_text(col.get(row)) for col in columns] for row in rows]
     widths = [max(len(col.header), *(len(r[i]) for r in cells)) for i, col in enumerate(columns)]
-    lines = [_line([c.header for c in columns], widths, columns)]
+    lines = [_line([shown(c.header) for c in columns], widths, columns)]
     lines += [_line(r, widths, columns) for r in cells]
     out.write("\n".join(lines) + "\n")
 
@@ -156,7 +182,7 @@ def print_fields(pairs: Sequence[tuple[str, Any]], stream: IO[str] | None = None
     out = stream or sys.stdout
     width = max((len(label) for label, _ in pairs), default=0)
     for label, value in pairs:
-        out.write(f"{label + ':':<{width + 1}} {_text(value)}\n")
+        out.write(f"{shown(label) + ':':<{width + 1}} {_text(value)}\n")
 
 
 def key(name: str) -> Callable[[Mapping[str, Any]], Any]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from cloudkit._cli import UsageError
 from cloudkit._cli.commands import _create_kwargs, _show_node
 from cloudkit._cli.context import Context
-from cloudkit._cli.output import print_fields, print_json
+from cloudkit._cli.output import print_fields, print_json, shown
 from cloudkit.errors import CloudkitError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,6 +25,24 @@ if TYPE_CHECKING:  # pragma: no cover
     from cloudkit.ssh import SSHClient
 
 __all__ = ["cmd_nodes_deploy", "cmd_probe", "cmd_run"]
+
+
+def _host_key_options(ctx: Context, fresh: bool = False) -> dict[str, Any]:
+    """Keyword arguments for deploy_node/probe_node from ``--known-hosts`` and
+    ``--host-key-policy``; files are found from the command's environment (HOME, XDG_CONFIG_HOME,
+    CLOUDKIT_KNOWN_HOSTS)."""
+    import os
+
+    from cloudkit.known_hosts import KnownHosts
+
+    path = getattr(ctx.args, "known_hosts", None)
+    policy = getattr(ctx.args, "host_key_policy", None) or "accept-new"
+    if path is not None:
+        path = os.path.expanduser(path)
+        if not os.path.isfile(path):
+            raise UsageError(f"--known-hosts {path}: no such file")
+    return {"ssh_host_key_policy": policy, "ssh_known_hosts": path,
+            "ssh_host_keys": KnownHosts.default(path, fresh=fresh, env=ctx.env)}
 
 
 def _steps(ctx: Context) -> list[Deployment]:
@@ -67,6 +85,10 @@ def cmd_nodes_deploy(ctx: Context) -> int:
     steps = _steps(ctx)
     kwargs = _create_kwargs(ctx)
     _check_login_key(ctx)
+    host_keys = _host_key_options(ctx, fresh=True)
+    if host_keys["ssh_host_key_policy"] == "strict" and host_keys["ssh_known_hosts"] is None:
+        raise UsageError("--host-key-policy strict needs --known-hosts PATH for a node that does not "
+                         "exist yet (its key cannot be in any file)")
 
     def progress(event: DeployEvent) -> None:
         where = f" {event.node.name} ({event.node.id})" if event.node is not None else ""
@@ -85,7 +107,7 @@ def cmd_nodes_deploy(ctx: Context) -> int:
         name=ctx.args.name, size=ctx.args.size, image=ctx.args.image, location=ctx.args.location,
         deploy=MultiStepDeployment(steps), ssh_key=ctx.args.ssh_key, ssh_username=ctx.args.user,
         ssh_port=ctx.args.port, timeout=ctx.args.timeout, progress=progress,
-        ex_destroy_on_failure=ctx.args.destroy_on_failure, wait_period=2.0, **kwargs)
+        ex_destroy_on_failure=ctx.args.destroy_on_failure, wait_period=2.0, **host_keys, **kwargs)
     outputs: list[dict[str, Any]] = [
         {"step": s.describe(), "exit_status": s.exit_status, "stdout": s.stdout, "stderr": s.stderr}
         for s in steps]
@@ -106,7 +128,8 @@ def cmd_probe(ctx: Context) -> int:
     node = ctx.find_node(ctx.args.node)
     _check_login_key(ctx)
     result = ctx.driver().probe_node(node, ssh_key=ctx.args.ssh_key, ssh_username=ctx.args.user,
-                                     ssh_port=ctx.args.port, timeout=ctx.args.timeout)
+                                     ssh_port=ctx.args.port, timeout=ctx.args.timeout,
+                                     **_host_key_options(ctx))
     data = {"id": node.id, "name": node.name, "address": result.address, "port": result.port,
             "reachable": result.reachable, "auth_ok": result.auth_ok, "banner": result.banner,
             "detail": result.detail, "host_key_fingerprint": result.host_key_fingerprint,
@@ -170,7 +193,8 @@ class _Sessions:
                 client.close()
 
 
-def _run_one(ctx: Context, node: Node, command: str, sessions: _Sessions) -> _Outcome:
+def _run_one(ctx: Context, node: Node, command: str, sessions: _Sessions,
+             host_keys: dict[str, Any]) -> _Outcome:
     from cloudkit.ssh import SSHClient
 
     outcome = _Outcome(node)
@@ -183,7 +207,10 @@ def _run_one(ctx: Context, node: Node, command: str, sessions: _Sessions) -> _Ou
         return outcome
     try:
         client = SSHClient(ips, ctx.args.port, ctx.args.user, key=ctx.args.ssh_key,
-                           timeout=ctx.args.connect_timeout, command_timeout=ctx.args.timeout, keepalive=0)
+                           timeout=ctx.args.connect_timeout, command_timeout=ctx.args.timeout,
+                           host_key_policy=host_keys["ssh_host_key_policy"],
+                           known_hosts=host_keys["ssh_known_hosts"], host_keys=host_keys["ssh_host_keys"],
+                           keepalive=0)
     except CloudkitError as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"
         return outcome
@@ -208,7 +235,7 @@ def _run_one(ctx: Context, node: Node, command: str, sessions: _Sessions) -> _Ou
     return outcome
 
 
-def _run_all(ctx: Context, nodes: list[Node]) -> list[_Outcome]:
+def _run_all(ctx: Context, nodes: list[Node], host_keys: dict[str, Any]) -> list[_Outcome]:
     """Run the command on ``nodes`` in parallel. On Ctrl-C, close every open session and stop
     at once (the pool's threads end as their sessions close), then let the interrupt go on."""
     workers = max(1, min(ctx.args.parallel, len(nodes)))
@@ -218,7 +245,8 @@ def _run_all(ctx: Context, nodes: list[Node]) -> list[_Outcome]:
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudkit-run")
     try:
         with ctx.progress.waiting(f"running on {len(nodes)} node(s)"):
-            futures = [pool.submit(_run_one, ctx, node, ctx.args.command, sessions) for node in nodes]
+            futures = [pool.submit(_run_one, ctx, node, ctx.args.command, sessions, host_keys)
+                       for node in nodes]
             pending = set(futures)
             while pending:  # short waits, so that Ctrl-C is seen at once
                 _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
@@ -244,13 +272,13 @@ def cmd_run(ctx: Context) -> int:
     else:
         raise UsageError("say where to run it: --nodes NODE... or --tag TAG")
     _check_login_key(ctx)  # an unusable key fails once, before any connection
-    outcomes = _run_all(ctx, nodes)
+    outcomes = _run_all(ctx, nodes, _host_key_options(ctx))
     if ctx.json:
         print_json([o.as_dict() for o in outcomes], ctx.out)
     else:
         for o in outcomes:
             status = o.error or f"exit {o.exit_status}"
-            ctx.out.write(f"=== {o.node.name} ({o.node.id}) {o.address or '-'}: {status} ===\n")
+            ctx.out.write(f"=== {shown(o.node.name)} ({o.node.id}) {o.address or '-'}: {status} ===\n")
             if o.stdout:
                 ctx.out.write(o.stdout if o.stdout.endswith("\n") else o.stdout + "\n")
             if o.stderr:
