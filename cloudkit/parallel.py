@@ -37,6 +37,7 @@ down an executor it was given. docs/scaling.md says which to choose when.
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
@@ -104,9 +105,13 @@ def _on_executor(executor: Executor, fn: Callable[[D], R], items: list[D], windo
     results: list[R | Exception | None] = [None] * len(items)
     slots: dict[Future[R | Exception], int] = {}
     upcoming = iter(enumerate(items))
+    # A call token unique to each submission: an executor that takes identical calls for
+    # one (Dask's default pure=True keys tasks by their arguments) must still run them all;
+    # listing an account is not a pure function.
+    call_id = os.urandom(8).hex()
     try:
         for index, driver in upcoming:
-            slots[executor.submit(_call, fn, driver)] = index
+            slots[executor.submit(_call, fn, driver, f"{call_id}-{index}")] = index
             if len(slots) >= window:
                 break
         while slots:
@@ -114,7 +119,7 @@ def _on_executor(executor: Executor, fn: Callable[[D], R], items: list[D], windo
             for future in done:
                 results[slots.pop(future)] = _outcome(future)
                 for index, driver in upcoming:
-                    slots[executor.submit(_call, fn, driver)] = index
+                    slots[executor.submit(_call, fn, driver, f"{call_id}-{index}")] = index
                     break
     except BaseException:
         for future in slots:
@@ -130,9 +135,10 @@ def _outcome(future: Future[R | Exception]) -> R | Exception:
         return exc
 
 
-def _call(fn: Callable[[D], R], driver: D) -> R | Exception:
+def _call(fn: Callable[[D], R], driver: D, call_id: str = "") -> R | Exception:
     """What runs on the executor (module-level, so it pickles): ``fn(driver)``, or the
-    exception it raised, made safe to send back (see ``_sendable``)."""
+    exception it raised, made safe to send back (see ``_sendable``). ``call_id`` only makes
+    each submission distinct."""
     try:
         return fn(driver)
     except Exception as exc:  # returned in the driver's slot, by design
