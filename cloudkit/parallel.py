@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
+from cloudkit.connection import gc_paused
 from cloudkit.errors import CloudkitError, ConfigurationError
 
 __all__ = ["DEFAULT_MAX_WORKERS", "map_drivers"]
@@ -102,13 +103,22 @@ def _on_executor(executor: Executor, fn: Callable[[D], R], items: list[D], windo
             raise ConfigurationError(
                 f"fn must pickle to run on {type(executor).__name__}: use a module-level function, "
                 f"not a lambda or a local closure ({type(exc).__name__}: {exc})") from None
-    results: list[R | Exception | None] = [None] * len(items)
-    slots: dict[Future[R | Exception], int] = {}
-    upcoming = iter(enumerate(items))
     # A call token unique to each submission: an executor that takes identical calls for
     # one (Dask's default pure=True keys tasks by their arguments) must still run them all;
     # listing an account is not a pure function.
     call_id = os.urandom(8).hex()
+    # Paused: unpickling thousands of models per result (in the executor's own threads)
+    # would otherwise set off repeated full collections over a growing heap, which cost
+    # several times the unpickling itself (see ``gc_paused``).
+    with gc_paused():
+        return _submit_all(executor, fn, items, window, call_id)
+
+
+def _submit_all(executor: Executor, fn: Callable[[D], R], items: list[D], window: int,
+                call_id: str) -> list[R | Exception]:
+    results: list[R | Exception | None] = [None] * len(items)
+    slots: dict[Future[R | Exception], int] = {}
+    upcoming = iter(enumerate(items))
     try:
         for index, driver in upcoming:
             slots[executor.submit(_call, fn, driver, f"{call_id}-{index}")] = index

@@ -210,3 +210,31 @@ def test_the_original_error_is_left_as_it_was() -> None:
     error, _ = _errors()[E.DeploymentError]
     pickle.dumps(error)
     assert error.node.driver is not None and error.node.extra["password"] == SECRET
+
+
+def test_models_pickle_by_their_fields() -> None:
+    import dataclasses
+    import datetime as dt
+
+    from cloudkit.models import KeyPair, NodeImage, NodeLocation
+
+    driver = get_driver("dummy")("k")
+    size = NodeSize(7, "small", 1024, 25, 1.0, 0.01, driver, 2, {"regions": ["nyc1"]})
+    image = NodeImage("img", "Ubuntu", driver, {"distribution": "Ubuntu"})
+    node = Node(42, "web", "running", ["203.0.113.1"], ["10.0.0.1"], driver, size, image,
+                dt.datetime(2024, 1, 2, tzinfo=dt.UTC), {"region": "nyc1"}, ["web"])
+    models = [node, size, image, NodeLocation("nyc1", "New York", "US", driver, {"x": 1}),
+              KeyPair("ci", "ssh-ed25519 AAAA", "fp", driver, "PRIVATE", 5, {"y": 2})]
+    back = pickle.loads(pickle.dumps(models))
+    assert back[0].driver is back[1].driver is back[2].driver  # one driver copy, shared as before
+    for original, copy in zip(models, back, strict=True):
+        assert type(copy) is type(original)
+        for field in dataclasses.fields(original):
+            mine, theirs = getattr(original, field.name), getattr(copy, field.name)
+            if field.name == "driver":
+                assert type(theirs) is type(mine)
+            elif field.name in ("size", "image"):
+                assert theirs.id == mine.id and theirs.extra == mine.extra
+            else:
+                assert theirs == mine, field.name
+    assert back[0].state is NodeState.RUNNING and back[0].id == "42"
