@@ -196,11 +196,14 @@ def test_causes_travel_too() -> None:
 
 
 class _Stubborn(Exception):
+    """Cannot be pickled at all (it holds a lock), whatever pickling helpers are installed."""
+
     def __init__(self, a: str, b: str) -> None:
         super().__init__(f"{a}/{b}")
+        self.lock = threading.Lock()
 
 
-def test_a_cause_that_cannot_unpickle_becomes_a_plain_description() -> None:
+def test_a_cause_that_cannot_travel_becomes_a_plain_description() -> None:
     error = E.DeploymentError("failed", cause=_Stubborn("x", "y"))
     back = pickle.loads(pickle.dumps(error))
     assert type(back.cause) is Exception and "_Stubborn" in str(back.cause) and "x/y" in str(back.cause)
