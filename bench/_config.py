@@ -30,6 +30,10 @@ class Config:
     fanout_latency: float = 0.030
     fanout_rounds: int = 15
     fanout_info_latency: float | None = 0.100
+    # 5. fan-out, fleet row: threads vs processes vs Dask
+    fleet_accounts: int = 16
+    fleet_servers: int = 3_000
+    fleet_rounds: int = 5
     # 6. deploy_node
     deploy_sequential: int = 7
     deploy_concurrent: int = 20
@@ -44,6 +48,7 @@ QUICK = Config(
     startup_rounds=1,
     memory_servers=2_000, memory_rounds=1,
     fanout_rounds=2, fanout_info_latency=None,
+    fleet_accounts=4, fleet_servers=300, fleet_rounds=1,
     deploy_sequential=1, deploy_concurrent=4,
 )
 

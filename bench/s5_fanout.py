@@ -8,13 +8,17 @@ Target: <= 1.3.
 
 For scale: the eight listings one after the other, and the fan-out against an API adding
 100 ms per request (information rows).
+
+The fleet row (``bench/_fleet.py``): 16 accounts of 3,000 servers on threads, on a
+``ProcessPoolExecutor`` and on a Dask ``LocalCluster``, side by side; target: the best
+process-based run <= 0.85 of the thread run.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench import _clients
+from bench import _clients, _fleet
 from bench._config import Context, log
 from bench._report import INFO, Row, median
 from bench._sim import SimProcess, start_many
@@ -77,4 +81,5 @@ def run(provider: str, ctx: Context) -> list[Row]:
                         f"+{cfg.fanout_info_latency * 1000:g} ms/request", slow["fan_out"], "ms", "one account",
                         slow["one"], None, verdict=INFO, samples=n,
                         note="the same with a slower API: the network's share grows, the GIL's shrinks"))
+    rows.extend(_fleet.run(provider, ctx))
     return rows

@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     nsub.required = True
     p = leaf(nsub, "list", c.cmd_nodes_list, "list the account's nodes")
     p.add_argument("--tag", help="only nodes carrying this tag")
+    p.add_argument("--all-accounts", action="store_true",
+                   help="every account of the config file at once (an ACCOUNT column / 'account' field)")
     p = leaf(nsub, "show", c.cmd_nodes_show, "one node in detail, with the actions its state allows")
     p.add_argument("node", help="node id or name")
     p = leaf(nsub, "create", c.cmd_nodes_create, "create a node")

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from cloudkit import paging
+from cloudkit._pickling import restore_state, travelling_state
 from cloudkit._version import __version__
 from cloudkit.deadline import Watch, current_watch
 from cloudkit.errors import (
@@ -149,6 +150,9 @@ class Connection:
     #: ``paginate``; process-wide while any listing runs, retry waits included, restored
     #: after the last one). Set False where other threads make cyclic garbage fast.
     pause_gc: bool = True
+    #: Attributes that do not travel when the connection is pickled (None on arrival, made
+    #: again on first use); locks and executors never travel either (see ``__getstate__``).
+    transient_attributes: ClassVar[frozenset[str]] = frozenset({"_session"})
 
     def __init__(
         self,
@@ -208,6 +212,14 @@ class Connection:
         self._throttle_until = 0.0
         if not self.host:
             raise ConfigurationError(f"{type(self).__name__} needs a host")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What travels when pickled: the configuration, credentials included; never the
+        session, its pools or locks (made afresh on first use in the receiving process)."""
+        return travelling_state(self)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_state(self, state)
 
     # -- addressing -------------------------------------------------------------------------
 

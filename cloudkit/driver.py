@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, NoReturn, TypeVar
 
+from cloudkit._pickling import restore_state, travelling_state
 from cloudkit.connection import Connection, Timeout
 from cloudkit.errors import (
     ActionNotAllowedError,
@@ -140,6 +141,10 @@ class NodeDriver(LibcloudSurface):
     NODE_ACTIONS: ClassVar[dict[NodeState, frozenset[str]]] = DEFAULT_NODE_ACTIONS
     #: Capability → reason, for things the provider's API cannot do at all.
     UNSUPPORTED: ClassVar[dict[str, str]] = {}
+    #: Attributes that do not travel when the driver is pickled (caches, clients made on
+    #: first use): a dict, list or set arrives empty, anything else as None. A subclass adds
+    #: to its bases' names. Locks, events and executors never travel (made anew on arrival).
+    transient_attributes: ClassVar[frozenset[str]] = frozenset()
 
     connection: Connection
 
@@ -190,6 +195,15 @@ class NodeDriver(LibcloudSurface):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.connection.base_url}>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickling sends the driver's configuration, its credentials included (treat a
+        pickled driver like the token itself); its connection's session, pools and locks
+        are made afresh on first use where it arrives (see ``cloudkit._pickling``)."""
+        return travelling_state(self)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_state(self, state)
 
     # -- capability questions ---------------------------------------------------------------
 

@@ -55,7 +55,15 @@ def excerpt(text: str | bytes | None, limit: int = EXCERPT_CHARS) -> str:
 
 
 class CloudkitError(Exception):
-    """Root of every error cloudkit raises on purpose."""
+    """Root of every error cloudkit raises on purpose.
+
+    Every cloudkit error pickles (to come back from a worker process) with its class and
+    attributes; a node it carries travels without its driver (and so without credentials)
+    and without passwords in ``extra``.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_error, (type(self), self.args, _portable(self.__dict__, 0)))
 
 
 class ConfigurationError(CloudkitError, ValueError):
@@ -285,3 +293,54 @@ class SSHCommandTimeoutError(SSHError, TimeoutError):
 class SSHHostKeyError(SSHError):
     """The server's host key is not trusted: unknown under the ``"strict"`` policy, or different
     from the one a known_hosts file records. Never retried."""
+
+
+# -- pickling -----------------------------------------------------------------------------------
+
+_SECRET_WORDS = ("pass", "secret", "token", "private_key", "api_key", "apikey", "credential")
+
+
+def _rebuild_error(cls: type[CloudkitError], args: tuple[Any, ...], state: dict[str, Any]) -> CloudkitError:
+    """Unpickle a cloudkit error without calling its ``__init__`` (whose signature varies)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+def _portable(value: Any, depth: int) -> Any:
+    """``value`` as an error carries it across a process: no driver (its credentials), no
+    secret-named ``extra`` fields, no exception that would not unpickle."""
+    if depth > 8:
+        return value
+    if isinstance(value, dict):
+        return {k: _portable(v, depth + 1) for k, v in value.items()
+                if not (depth and isinstance(k, str) and any(w in k.lower() for w in _SECRET_WORDS))}
+    if isinstance(value, list | tuple) and not hasattr(value, "_fields"):
+        return type(value)(_portable(v, depth + 1) for v in value)
+    if isinstance(value, CloudkitError):
+        return value
+    if isinstance(value, BaseException):
+        return _portable_foreign(value)
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields is not None and "driver" in fields:  # a model (Node, NodeSize, ...)
+        import dataclasses
+
+        changes: dict[str, Any] = {"driver": None}
+        for name in ("extra", "size", "image"):
+            if name in fields:
+                changes[name] = _portable(getattr(value, name), depth + 1)
+        if "private_key" in fields:
+            changes["private_key"] = None
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+def _portable_foreign(error: BaseException) -> BaseException:
+    """A non-cloudkit exception if it survives pickling, else a plain stand-in naming it."""
+    import pickle
+
+    try:
+        return pickle.loads(pickle.dumps(error))  # type: ignore[no-any-return]  # noqa: S301  (our own bytes)
+    except Exception:
+        return Exception(f"{type(error).__name__}: {excerpt(str(error))}")

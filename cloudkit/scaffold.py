@@ -147,7 +147,7 @@ def _render(text: str, values: Mapping[str, str]) -> str:
 
 def _test_imports(auth: str, fmt: str) -> str:
     plain = (["base64"] if auth == "basic" else []) + (["json"] if fmt == "json" else [])
-    lines = [f"import {module}" for module in plain]
+    lines = [f"import {module}" for module in [*plain, "pickle"]]
     lines += ["from typing import Any", "from urllib.parse import parse_qs, urlsplit"]
     return "\n".join(lines)
 

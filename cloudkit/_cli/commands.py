@@ -130,7 +130,11 @@ def _show_node(ctx: Context, node: Node) -> None:
 
 
 def cmd_nodes_list(ctx: Context) -> int:
-    """``nodes list [--tag TAG]``."""
+    """``nodes list [--tag TAG] [--all-accounts]``."""
+    if getattr(ctx.args, "all_accounts", False):
+        from cloudkit._cli.fleet import cmd_nodes_list_all_accounts
+
+        return cmd_nodes_list_all_accounts(ctx)
     _show_nodes(ctx, ctx.driver().list_nodes(tag=ctx.args.tag) if ctx.args.tag else ctx.driver().list_nodes())
     return 0
 

@@ -327,6 +327,8 @@ class DigitalOceanNodeDriver(NodeDriver):
     #: Seconds between polls of a droplet action (``ex_wait_for_action``).
     action_poll_interval: float = 3.0
 
+    #: A parse cache: not pickled with the driver (it arrives empty).
+    transient_attributes: ClassVar[frozenset[str]] = frozenset({"_embedded_memo"})
     connection: DigitalOceanConnection
 
     def __init__(self, key: str, secret: str | None = None, secure: bool = True,

@@ -19,6 +19,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMED_PROVIDERS: dict[str, tuple[str, ...]] = {
     "inventory.py": ("digitalocean", "linode"),
     "deploy_web_server.py": ("digitalocean", "linode", "hostvirtual", "nephoscale"),
+    "fleet_inventory.py": ("digitalocean", "linode"),  # both in one --simulate run
 }
 DISPLAY = {"digitalocean": "DigitalOcean", "linode": "Linode", "hostvirtual": "HostVirtual",
            "nephoscale": "NephoScale"}
@@ -97,3 +98,17 @@ def test_deploy_example_without_a_token_stops_before_any_request() -> None:
                   "--size", "s-1vcpu-1gb", "--image", "ubuntu-24-04-x64")
     assert result.returncode == 2
     assert "CLOUDKIT_DIGITALOCEAN_TOKEN" in result.stderr
+
+
+def test_fleet_inventory_on_a_dask_local_cluster_against_the_simulator() -> None:
+    result = _run("fleet_inventory.py", "--simulate")
+    assert result.returncode == 1, result.stderr  # one account's token is refused, on purpose
+    lines = result.stdout.splitlines()
+    counts = {line.split()[0]: line for line in lines}
+    for number in range(1, 5):
+        assert "40 servers: running 40" in counts[f"digitalocean-{number}"]
+    for number in range(1, 4):
+        assert "25 servers: running 25" in counts[f"linode-{number}"]
+    assert "error:" in counts["linode-4"] and "401" in counts["linode-4"]
+    assert "revoked-token" not in result.stdout + result.stderr
+    assert counts["total"].split()[1] == str(4 * 40 + 3 * 25)
