@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
-from cloudkit.connection import gc_paused
+from cloudkit.paging import gc_paused
 from cloudkit.errors import CloudkitError, ConfigurationError
 
 __all__ = ["DEFAULT_MAX_WORKERS", "map_drivers"]
