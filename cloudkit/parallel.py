@@ -43,8 +43,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
-from cloudkit.paging import gc_paused
 from cloudkit.errors import CloudkitError, ConfigurationError
+from cloudkit.paging import gc_paused
 
 __all__ = ["DEFAULT_MAX_WORKERS", "map_drivers"]
 
