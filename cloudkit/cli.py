@@ -208,11 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
              "check credentials with one cheap authenticated call (the chosen account, or --all)")
     p.add_argument("--all", action="store_true", help="check every account of the config file")
 
+    from cloudkit._cli.record import add_record_parser
     from cloudkit.scaffold import add_new_driver_parser
-    from cloudkit.testing.record import add_record_parser
 
     add_new_driver_parser(sub)
-    add_record_parser(sub)
+    add_record_parser(sub, main)
 
     p = leaf(sub, "demo", _demo, "see cloudkit work against a local simulator (no account, no network)")
     p.add_argument("--no-ssh", action="store_true", help="skip the SSH deployment steps")
