@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from cloudkit import models
 from cloudkit.connection import BearerTokenConnection
 from cloudkit.driver import DEFAULT_NODE_ACTIONS, NodeDriver, object_id
 from cloudkit.errors import MalformedResponseError, ProviderError, ValidationError
-from cloudkit.models import KeyPair, Node, NodeAuthPassword, NodeAuthSSHKey, NodeImage, NodeLocation, NodeSize, NodeState
+from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
 from cloudkit.parsing import as_dict, as_list, opt_float, opt_int, parse_datetime, parser, req, req_id, split_ips
 from cloudkit.response import JsonResponse
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
@@ -34,17 +35,11 @@ __all__ = ["HETZNER_STATE_MAP", "HetznerConnection", "HetznerNodeDriver", "Hetzn
 PAGE_SIZE = 50
 CURRENCY = "EUR"
 
+#: Every server ``status`` the API documents; a server being deleted is as good as gone.
 HETZNER_STATE_MAP: dict[str, NodeState] = {
-    "running": NodeState.RUNNING,
-    "initializing": NodeState.PENDING,
-    "starting": NodeState.STARTING,
-    "stopping": NodeState.STOPPING,
-    "off": NodeState.STOPPED,
-    "deleting": NodeState.TERMINATED,
-    "rebuilding": NodeState.PENDING,
-    "migrating": NodeState.MIGRATING,
-    "unknown": NodeState.UNKNOWN,
-}
+    "running": NodeState.RUNNING, "initializing": NodeState.PENDING, "starting": NodeState.STARTING,
+    "stopping": NodeState.STOPPING, "off": NodeState.STOPPED, "deleting": NodeState.TERMINATED,
+    "rebuilding": NodeState.PENDING, "migrating": NodeState.MIGRATING, "unknown": NodeState.UNKNOWN}
 
 _REBUILD = frozenset({"ex_rebuild_node", "ex_power_off_node"})
 HETZNER_NODE_ACTIONS: dict[NodeState, frozenset[str]] = {
@@ -103,6 +98,11 @@ def _total_pages(body: Any, _size: int) -> int | None:
 
 def _total_items(body: Any) -> int | None:
     return opt_int(_pagination(body).get("total_entries"))
+
+
+def _sub(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    value = obj.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _tags(labels: Any) -> list[str]:
@@ -179,7 +179,7 @@ class HetznerNodeDriver(NodeDriver):
         """An action the API reports as failed already (``status: error``) raises ProviderError."""
         action = body.get("action") if isinstance(body, dict) else None
         if isinstance(action, dict) and action.get("status") == "error":
-            error = action.get("error") if isinstance(action.get("error"), dict) else {}
+            error = _sub(action, "error")
             raise ProviderError(f"Hetzner action {action.get('command')} failed: "
                                 f"{error.get('message', 'no reason given')}", 200, code=error.get("code"),
                                 driver=self.name)
@@ -190,28 +190,19 @@ class HetznerNodeDriver(NodeDriver):
     def _to_node(self, data: Any) -> Node:
         what = "Hetzner server"
         obj = as_dict(data, what)
-        net = obj.get("public_net") if isinstance(obj.get("public_net"), dict) else {}
-        addresses = [n["ip"] for n in (net.get("ipv4"), net.get("ipv6")) if isinstance(n, dict)
-                     and isinstance(n.get("ip"), str) and ":" not in n["ip"]]
-        private = [p["ip"] for p in obj.get("private_net") or [] if isinstance(p, dict) and p.get("ip")]
-        public, other_private = split_ips(addresses)
-        ipv6 = net.get("ipv6") if isinstance(net.get("ipv6"), dict) else {}
-        server_type = obj.get("server_type") if isinstance(obj.get("server_type"), dict) else None
-        image = obj.get("image") if isinstance(obj.get("image"), dict) else None
-        location = obj.get("location") if isinstance(obj.get("location"), dict) else None
-        datacenter = obj.get("datacenter") if isinstance(obj.get("datacenter"), dict) else {}
-        location = location or datacenter.get("location")
-        loc_name = location.get("name") if isinstance(location, dict) else None
-        extra = {
-            "status": obj.get("status"), "server_type": server_type.get("name") if server_type else None,
-            "location": loc_name, "datacenter": datacenter.get("name"), "labels": obj.get("labels") or {},
-            "ipv6_network": ipv6.get("ip"), "locked": obj.get("locked"), "protection": obj.get("protection"),
-            "rescue_enabled": obj.get("rescue_enabled"), "primary_disk_size": obj.get("primary_disk_size"),
-            "backup_window": obj.get("backup_window"),
-        }
+        net, server_type, image = _sub(obj, "public_net"), _sub(obj, "server_type"), _sub(obj, "image")
+        datacenter = _sub(obj, "datacenter")
+        location = _sub(obj, "location") or _sub(datacenter, "location")
+        ipv4 = _sub(net, "ipv4").get("ip")
+        public, private = split_ips([ipv4] if isinstance(ipv4, str) else [])
+        private += [p["ip"] for p in obj.get("private_net") or [] if isinstance(p, dict) and p.get("ip")]
+        keys = ("status", "labels", "locked", "protection", "rescue_enabled", "primary_disk_size", "backup_window")
+        extra = {key: obj.get(key) for key in keys}
+        extra.update(server_type=server_type.get("name"), location=location.get("name"),
+                     datacenter=datacenter.get("name"), ipv6_network=_sub(net, "ipv6").get("ip"))
+        size = self._to_size(server_type, location.get("name")) if server_type else None
         return Node(req_id(obj, "id", what), req(obj, "name", str, what), self._state(obj.get("status")),
-                    public, other_private + private, self,
-                    size=self._to_size(server_type, loc_name) if server_type else None,
+                    public, private, self, size=size,
                     image=self._to_image(image) if image else None, extra=extra,
                     created_at=parse_datetime(obj.get("created")), tags=_tags(obj.get("labels")))
 
@@ -295,9 +286,9 @@ class HetznerNodeDriver(NodeDriver):
         if location is not None:
             body["location"] = object_id(location, "location")
         keys = [str(k) for k in ex_ssh_keys or []]
-        if isinstance(auth, NodeAuthSSHKey):
+        if isinstance(auth, models.NodeAuthSSHKey):
             keys.insert(0, self._stored_key_id(auth.pubkey))
-        elif isinstance(auth, NodeAuthPassword):
+        elif isinstance(auth, models.NodeAuthPassword):
             raise ValidationError("Hetzner Cloud cannot set a root password; give an SSH key (or none, "
                                   "and the API generates a password)")
         elif auth is not None:
@@ -333,23 +324,19 @@ class HetznerNodeDriver(NodeDriver):
 
     def reboot_node(self, node: Node | str, ex_force: bool = False) -> bool:
         """POST .../actions/reboot (a soft reboot through ACPI)."""
-        self._action(node, "reboot_node", "reboot", ex_force)
-        return True
+        return bool(self._action(node, "reboot_node", "reboot", ex_force))
 
     def start_node(self, node: Node | str, ex_force: bool = False) -> bool:
         """POST .../actions/poweron."""
-        self._action(node, "start_node", "poweron", ex_force)
-        return True
+        return bool(self._action(node, "start_node", "poweron", ex_force))
 
     def stop_node(self, node: Node | str, ex_force: bool = False) -> bool:
         """POST .../actions/shutdown (graceful, through ACPI; ``ex_power_off_node`` cuts power)."""
-        self._action(node, "stop_node", "shutdown", ex_force)
-        return True
+        return bool(self._action(node, "stop_node", "shutdown", ex_force))
 
     def ex_power_off_node(self, node: Node | str, ex_force: bool = False) -> bool:
         """POST .../actions/poweroff (like pulling the plug)."""
-        self._action(node, "ex_power_off_node", "poweroff", ex_force)
-        return True
+        return bool(self._action(node, "ex_power_off_node", "poweroff", ex_force))
 
     def ex_rebuild_node(self, node: Node | str, image: NodeImage | str, ex_force: bool = False) -> str | None:
         """Reinstall the server from ``image`` (its disk is wiped); returns the new root
@@ -386,7 +373,7 @@ class HetznerNodeDriver(NodeDriver):
 
     def ex_list_datacenters(self) -> list[dict[str, Any]]:
         """The data centres (``fsn1-dc14``...) as the API describes them."""
-        return [as_dict(item, "Hetzner datacenter") for item in self._paged("/datacenters", "datacenters")]
+        return self._paged("/datacenters", "datacenters")
 
     def list_key_pairs(self) -> list[KeyPair]:
         """SSH keys stored in the project."""
@@ -406,6 +393,6 @@ class HetznerNodeDriver(NodeDriver):
         """Remove a stored key (a KeyPair, its id or its name)."""
         key_id = key_pair.id if isinstance(key_pair, KeyPair) else object_id(key_pair, "key pair")
         if key_id is None or not key_id.isdigit():
-            key_id = self.get_key_pair(key_pair.name if isinstance(key_pair, KeyPair) else key_id).id
+            key_id = self.get_key_pair(key_pair.name if isinstance(key_pair, KeyPair) else str(key_id)).id
         self.connection.request(f"/ssh_keys/{key_id}", method="DELETE")
         return True

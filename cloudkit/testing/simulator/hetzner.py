@@ -92,14 +92,15 @@ class HetznerAPI(ProviderAPI):
         self._action_ids = itertools.count(7_000_001)
         self._key_ids = itertools.count(2_300_001)
         self._remaining = 3600
-        self.locations = {name: {"id": lid, "name": name, "description": desc, "country": country, "city": city,
-                                 "latitude": lat, "longitude": lon, "network_zone": zone}
+        self.locations: dict[str, dict[str, Any]] = {name: {
+            "id": lid, "name": name, "description": desc, "country": country, "city": city, "latitude": lat,
+            "longitude": lon, "network_zone": zone}
                           for lid, name, desc, country, city, zone, lat, lon in _LOCATIONS}
         self.datacenters = {f"{name}-dc{lid + 1}": {
             "id": lid, "name": f"{name}-dc{lid + 1}", "description": f"{loc['city']} DC {lid + 1}", "location": loc,
             "server_types": {"supported": [t[0] for t in _TYPES], "available": [t[0] for t in _TYPES if not t[8]],
                              "available_for_migration": [t[0] for t in _TYPES]}}
-            for name, loc in self.locations.items() for lid in [loc["id"]]}
+            for name, loc in self.locations.items() for lid in [int(loc["id"])]}
         deprecation = {"announced": "2024-06-06T00:00:00Z", "unavailable_after": "2024-09-06T00:00:00Z"}
         self.types = {name: {
             "id": tid, "name": name, "description": name.upper(), "cores": cores, "memory": memory, "disk": disk,
@@ -236,7 +237,7 @@ class HetznerAPI(ProviderAPI):
         return body
 
     def _action(self, command: str, server_id: int, seconds: float, done: Any = None) -> dict[str, Any]:
-        action = {"id": next(self._action_ids), "command": command, "status": "running", "progress": 0,
+        action: dict[str, Any] = {"id": next(self._action_ids), "command": command, "status": "running", "progress": 0,
                   "started": iso_now(), "finished": None, "resources": [{"id": server_id, "type": "server"}],
                   "error": None}
         self.actions[action["id"]] = action
@@ -381,8 +382,9 @@ class HetznerAPI(ProviderAPI):
             self.fail(400, "invalid public key", field="public_key")
         if any(k["name"] == name or k["fingerprint"] == fingerprint for k in self.keys.values()):
             self.fail(409, "SSH key with the same name or fingerprint already exists", field="public_key")
-        key = {"id": next(self._key_ids), "name": name, "fingerprint": fingerprint, "public_key": str(public).strip(),
-               "labels": body.get("labels") or {}, "created": iso_now()}
+        key: dict[str, Any] = {"id": next(self._key_ids), "name": name, "fingerprint": fingerprint,
+                               "public_key": str(public).strip(), "labels": body.get("labels") or {},
+                               "created": iso_now()}
         self.keys[key["id"]] = key
         return self.json_response(201, {"ssh_key": key})
 
