@@ -38,6 +38,8 @@ class Provider(StrEnum):
     LINODE = "linode"
     HOSTVIRTUAL = "hostvirtual"
     NEPHOSCALE = "nephoscale"
+    HETZNER = "hetzner"
+    VULTR = "vultr"
     DUMMY = "dummy"
 
 
@@ -46,6 +48,8 @@ _BUILTIN: dict[str, tuple[str, str]] = {
     Provider.LINODE.value: ("cloudkit.drivers.linode", "LinodeNodeDriver"),
     Provider.HOSTVIRTUAL.value: ("cloudkit.drivers.hostvirtual", "HostVirtualNodeDriver"),
     Provider.NEPHOSCALE.value: ("cloudkit.drivers.nephoscale", "NephoscaleNodeDriver"),
+    Provider.HETZNER.value: ("cloudkit.drivers.hetzner", "HetznerNodeDriver"),
+    Provider.VULTR.value: ("cloudkit.drivers.vultr", "VultrNodeDriver"),
     Provider.DUMMY.value: ("cloudkit.drivers.dummy", "DummyNodeDriver"),
 }
 

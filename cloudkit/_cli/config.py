@@ -54,6 +54,7 @@ ENV_CREDENTIALS: dict[str, tuple[str, str | None]] = {
     "linode": ("CLOUDKIT_LINODE_TOKEN", None),
     "hostvirtual": ("CLOUDKIT_HOSTVIRTUAL_KEY", None),
     "nephoscale": ("CLOUDKIT_NEPHOSCALE_USER", "CLOUDKIT_NEPHOSCALE_PASSWORD"),
+    "hetzner": ("CLOUDKIT_HETZNER_TOKEN", None), "vultr": ("CLOUDKIT_VULTR_TOKEN", None),
 }
 
 #: Providers that need no credentials at all (in-memory).
