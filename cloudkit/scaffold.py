@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cloudkit._version import __version__
+from cloudkit.providers import builtin_providers
 
 __all__ = ["AUTH_CHOICES", "FORMAT_CHOICES", "DriverNames", "add_new_driver_parser", "new_driver",
            "render_package", "run_new_driver"]
@@ -34,7 +35,6 @@ FORMAT_CHOICES = ("json", "xml")
 
 _NAME_RULE = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 _PLACEHOLDER = re.compile(r"\{\{([A-Za-z_]+)\}\}")
-_BUILTIN_NAMES = frozenset({"digitalocean", "linode", "hostvirtual", "nephoscale", "dummy"})
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class DriverNames:
             raise ValueError(
                 f"provider name {name!r} is not usable: use 1 to 40 lowercase letters and digits, starting with "
                 "a letter, words joined by single '-' or '_' (e.g. 'acme' or 'acme-cloud')")
-        if clean in _BUILTIN_NAMES:
+        if clean in builtin_providers():
             raise ValueError(f"{clean!r} is a built-in cloudkit driver; get_driver({clean!r}) would never reach "
                              "a plugin of that name: choose another name")
         words = re.split(r"[-_]", clean)

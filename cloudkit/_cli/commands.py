@@ -57,10 +57,10 @@ __all__ = [
 def _provider_names(ctx: Context) -> list[str]:
     """The built-in drivers, then every plugin that loads (registered or from an entry point);
     a plugin that does not load is named on stderr and left out."""
-    from cloudkit.capabilities import _builtin_providers, capability_matrix
-    from cloudkit.providers import known_providers
+    from cloudkit.capabilities import capability_matrix
+    from cloudkit.providers import builtin_providers, known_providers
 
-    builtin = _builtin_providers()
+    builtin = builtin_providers()
     names = list(builtin)
     for name in known_providers():
         if name in builtin:
