@@ -5,15 +5,15 @@ and the driver's ``features``, without any network traffic (each driver is insta
 with a placeholder key that is never sent anywhere). ``render_markdown_table()`` turns
 the rows into the table the README carries between the markers
 ``<!-- capabilities:start -->`` and ``<!-- capabilities:end -->``; the test suite fails
-when that table is stale. Regenerate it with::
+when that table (or the credentials table next to it) is stale. Regenerate both with::
 
     python -m cloudkit.capabilities --write README.md
+
+(the command line is :mod:`cloudkit._cli.readme`).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,19 +204,7 @@ def update_readme(path: str | Path, table: str | None = None, *, start: str = ST
     return True
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m cloudkit.capabilities [--write README.md]``: print or write the table."""
-    parser = argparse.ArgumentParser(prog="python -m cloudkit.capabilities",
-                                     description="Print the driver capability matrix as Markdown.")
-    parser.add_argument("--write", metavar="README", help="rewrite the table between the markers in README")
-    args = parser.parse_args(argv)
-    if args.write:
-        changed = update_readme(args.write)
-        print(f"{args.write}: {'updated' if changed else 'already up to date'}")
-    else:
-        sys.stdout.write(render_markdown_table())
-    return 0
+if __name__ == "__main__":  # pragma: no cover - ``python -m cloudkit.capabilities``; the CLI lives in _cli
+    from cloudkit._cli.readme import main
 
-
-if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())

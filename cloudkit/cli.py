@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
              "check credentials with one cheap authenticated call (the chosen account, or --all)")
     p.add_argument("--all", action="store_true", help="check every account of the config file")
 
-    from cloudkit.scaffold import add_new_driver_parser
+    from cloudkit._cli.new_driver import add_new_driver_parser
     from cloudkit.testing.record import add_record_parser
 
     add_new_driver_parser(sub)

@@ -111,3 +111,36 @@ def test_the_scaffold_refuses_every_builtin_name() -> None:
     for provider in builtin_providers():
         with pytest.raises(ValueError, match="built-in cloudkit driver"):
             DriverNames.parse(provider)
+
+
+def test_python_m_capabilities_writes_both_readme_tables(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from cloudkit._cli.readme import main
+    from cloudkit.capabilities import END_MARKER, START_MARKER, render_markdown_table
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{START_MARKER}\nold\n{END_MARKER}\n\nmiddle\n\n"
+                      f"{CREDENTIALS_START}\nold\n{CREDENTIALS_END}\n\nend\n")
+    assert main(["--write", str(readme)]) == 0
+    assert capsys.readouterr().out == f"{readme}: updated\n"
+    text = readme.read_text()
+    assert readme_section(text) == render_markdown_table()
+    assert readme_section(text, start=CREDENTIALS_START, end=CREDENTIALS_END) == credentials_table()
+    assert text.startswith("# x\n\n") and "\n\nmiddle\n\n" in text and text.endswith(f"{CREDENTIALS_END}\n\nend\n")
+    assert main(["--write", str(readme)]) == 0
+    assert capsys.readouterr().out == f"{readme}: already up to date\n"
+
+
+def test_python_m_capabilities_still_runs_as_documented(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from cloudkit.capabilities import render_markdown_table
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    done = subprocess.run([sys.executable, "-m", "cloudkit.capabilities"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == render_markdown_table() and done.stderr == ""
