@@ -45,7 +45,7 @@ from cloudkit.errors import (
     SSHError,
     SSHHostKeyError,
 )
-from cloudkit.known_hosts import KnownHosts
+from cloudkit.known_hosts import KnownHosts, key_fingerprint
 
 __all__ = [
     "HOST_KEY_POLICIES",
@@ -143,11 +143,6 @@ def load_private_key(key: KeySource, passphrase: str | bytes | None = None) -> p
         raise SSHAuthenticationError(
             f"cannot read private key file {path}: {exc.strerror or type(exc).__name__}") from None
     return _parse_private_key(data, passphrase, f"private key file {path}")
-
-
-def key_fingerprint(key: paramiko.PKey) -> str:
-    """The OpenSSH-style ``SHA256:...`` fingerprint of a (public or private) key."""
-    return str(key.fingerprint)
 
 
 def _check_pubkey_line(line: str, origin: str) -> str:
