@@ -31,7 +31,7 @@ from cloudkit.errors import (
     WaitTimeoutError,
     excerpt,
 )
-from cloudkit.models import Node, NodeAuthPassword, NodeAuthSSHKey
+from cloudkit.models import Node, NodeAuthPassword, NodeAuthSSHKey, NodeImage, NodeLocation, NodeSize
 
 if TYPE_CHECKING:  # pragma: no cover
     import paramiko
@@ -79,7 +79,7 @@ class _Plan:
     how: str
 
 
-def _choose_auth(driver: NodeDriver, auth: Any, pubkey: str | None, ssh_password: str | None) -> _Plan:
+def _choose_auth(driver: NodeDriver, auth: object, pubkey: str | None, ssh_password: str | None) -> _Plan:
     if auth is not None:
         if isinstance(auth, NodeAuthPassword):
             return _Plan(auth, auth.password, False, "the given password")
@@ -126,7 +126,7 @@ class _Run:
             except Exception:
                 log.warning("progress callback failed on the %s event", phase, exc_info=True)
 
-    def fail(self, message: str, phase: str, cause: BaseException | None, *, step: Any = None,
+    def fail(self, message: str, phase: str, cause: BaseException | None, *, step: Deployment | None = None,
              exit_status: int | None = None, stderr: str | None = None) -> NoReturn:
         node = self.node
         assert node is not None
@@ -154,9 +154,9 @@ class _Run:
 def deploy_node(
     driver: NodeDriver,
     name: str | None,
-    size: Any,
-    image: Any,
-    location: Any,
+    size: NodeSize | str | None,
+    image: NodeImage | str | None,
+    location: NodeLocation | str | None,
     deploy: Deployment,
     ssh_key: str | os.PathLike[str] | paramiko.PKey | Sequence[str | os.PathLike[str] | paramiko.PKey]
     | None = None,
@@ -355,7 +355,7 @@ def deploy_node(
 
 
 def _run_step(run: _Run, step: Deployment, node: Node, client: SSHClient, label: str, max_tries: int,
-              deadline: float) -> Any:
+              deadline: float) -> Node:
     """Run one step, again (up to ``max_tries`` runs) when it raises; a command timeout is final."""
     for attempt in range(1, max_tries + 1):
         try:

@@ -30,12 +30,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import paramiko
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.serialization import SSHPrivateKeyTypes
 
 from cloudkit.errors import (
     ConfigurationError,
@@ -84,7 +85,7 @@ def _passphrase_bytes(passphrase: str | bytes | None) -> bytes | None:
     return passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
 
 
-def _deserialize(data: bytes, password: bytes | None) -> Any:
+def _deserialize(data: bytes, password: bytes | None) -> PrivateKeyTypes | SSHPrivateKeyTypes:
     if b"BEGIN OPENSSH PRIVATE KEY" in data:
         return serialization.load_ssh_private_key(data, password)
     return serialization.load_pem_private_key(data, password)
@@ -112,7 +113,7 @@ def _parse_private_key(data: bytes, passphrase: str | bytes | None, origin: str)
     return _to_paramiko(obj, origin)
 
 
-def _to_paramiko(obj: Any, origin: str) -> paramiko.PKey:
+def _to_paramiko(obj: PrivateKeyTypes | SSHPrivateKeyTypes, origin: str) -> paramiko.PKey:
     if isinstance(obj, rsa.RSAPrivateKey):
         return paramiko.RSAKey(key=obj)
     if isinstance(obj, ec.EllipticCurvePrivateKey):

@@ -7,7 +7,7 @@ import inspect
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudkit._cli import UsageError, exit_status
 from cloudkit._cli.context import Context
@@ -31,6 +31,9 @@ from cloudkit._cli.output import (
 )
 from cloudkit.errors import CloudkitError
 from cloudkit.models import Node, NodeAuthSSHKey
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudkit._cli.config import Config
 
 __all__ = [
     "cmd_accounts_check",
@@ -313,7 +316,7 @@ def cmd_keys_delete(ctx: Context) -> int:
 # ------------------------------------------------------------------------------- accounts
 
 
-def _config(ctx: Context) -> Any:
+def _config(ctx: Context) -> Config:
     from cloudkit._cli.config import choice_from, load_config
 
     choice = choice_from(None, None, ctx.option("config"), None, ctx.env)

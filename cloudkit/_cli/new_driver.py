@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cloudkit.scaffold import AUTH_CHOICES, FORMAT_CHOICES, DriverNames, new_driver
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudkit._cli.context import Context
 
 __all__ = ["add_new_driver_parser", "run_new_driver"]
 
@@ -28,10 +31,11 @@ def add_new_driver_parser(subparsers: argparse._SubParsersAction[Any]) -> argpar
     return parser
 
 
-def _command(ctx: Any) -> int:
+def _command(ctx: Context | argparse.Namespace) -> int:
     """The ``func`` set by add_new_driver_parser: takes the CLI's context (or bare args)."""
-    return run_new_driver(getattr(ctx, "args", ctx), stdout=getattr(ctx, "out", None),
-                          stderr=getattr(ctx, "err", None))
+    args = ctx.args if hasattr(ctx, "args") else ctx
+    assert isinstance(args, argparse.Namespace)
+    return run_new_driver(args, stdout=getattr(ctx, "out", None), stderr=getattr(ctx, "err", None))
 
 
 def run_new_driver(args: argparse.Namespace, *, stdout: IO[str] | None = None,
