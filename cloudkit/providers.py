@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Provider",
+    "builtin_providers",
     "check_provider",
     "get_driver",
     "known_providers",
@@ -69,6 +70,15 @@ def _entry_points() -> dict[str, str]:
     from importlib import metadata  # imported here: it costs ~30 ms at start-up
 
     return {ep.name.lower(): ep.value for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def builtin_providers() -> list[str]:
+    """The built-in provider names, real providers first and the in-memory ``dummy`` last.
+
+    Everything that lists the built-in drivers (the CLI, the scaffold, the README tables)
+    derives it from here, so a new provider needs only its ``Provider`` member and registry line.
+    """
+    return sorted(_BUILTIN, key=lambda name: name == Provider.DUMMY.value)
 
 
 def known_providers() -> list[str]:

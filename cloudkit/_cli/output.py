@@ -106,7 +106,7 @@ def key_dict(pair: KeyPair) -> dict[str, Any]:
             "public_key": pair.public_key, "extra": safe_extra(pair.extra)}
 
 
-def print_json(data: Any, stream: IO[str] | None = None) -> None:
+def print_json(data: object, stream: IO[str] | None = None) -> None:
     """Write ``data`` as indented JSON."""
     out = stream or sys.stdout
     out.write(json.dumps(data, indent=2, default=str) + "\n")
@@ -125,7 +125,7 @@ _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def shown(value: Any) -> str:
+def shown(value: object) -> str:
     """``value`` as text safe to print on a terminal: control characters (escape sequences,
     carriage returns, newlines, bidirectional overrides) written as visible escapes, as
     JSON output writes them, so a provider-supplied name cannot drive the terminal."""
