@@ -33,10 +33,7 @@ PACKAGE = REPO / "cloudkit"
 MAX_LINES = 600
 
 #: Import edges (importer, imported) that close a circle today, and who removes them.
-KNOWN_CIRCLE_EDGES: dict[tuple[str, str], str] = {
-    # 17c: the `record` command moves into cloudkit/_cli/record.py; testing.record stops importing cli.
-    ("cloudkit.testing.record", "cloudkit.cli"): "17c",
-}
+KNOWN_CIRCLE_EDGES: dict[tuple[str, str], str] = {}
 
 #: Modules over MAX_LINES today, and the part of issue 17 that splits them.
 KNOWN_OVERSIZED: dict[str, str] = {
@@ -45,11 +42,6 @@ KNOWN_OVERSIZED: dict[str, str] = {
     "cloudkit/drivers/hostvirtual.py": "17a",
     "cloudkit/drivers/linode.py": "17a",
     "cloudkit/drivers/nephoscale.py": "17a",
-    "cloudkit/testing/conformance.py": "17c",
-    "cloudkit/testing/openapi.py": "17c",
-    "cloudkit/testing/record.py": "17c",
-    "cloudkit/testing/simulator/digitalocean.py": "17c",  # the simulator's shared core
-    "cloudkit/testing/simulator/linode.py": "17c",
 }
 
 #: Driver modules that still sleep on their own today (17a: NodeDriver.poll_until).
