@@ -86,7 +86,9 @@ def node_dict(node: Node) -> dict[str, Any]:
 def size_dict(size: NodeSize) -> dict[str, Any]:
     """A size as JSON-ready data."""
     return {"id": size.id, "name": size.name, "vcpus": size.vcpus, "ram": size.ram, "disk": size.disk,
-            "bandwidth": size.bandwidth, "price": size.price, "extra": safe_extra(size.extra)}
+            "bandwidth": size.bandwidth, "price": size.price,
+            "currency": size.extra.get("currency") or "USD" if size.price is not None else None,
+            "extra": safe_extra(size.extra)}
 
 
 def image_dict(image: NodeImage) -> dict[str, Any]:
@@ -205,7 +207,8 @@ SIZE_COLUMNS = (
     Column("VCPUS", key("vcpus"), ">"),
     Column("RAM MB", key("ram"), ">"),
     Column("DISK GB", key("disk"), ">"),
-    Column("USD/HOUR", key("price"), ">"),
+    Column("PRICE/HOUR", key("price"), ">"),
+    Column("CURRENCY", key("currency")),
 )
 IMAGE_COLUMNS = (Column("ID", key("id")), Column("NAME", key("name")))
 LOCATION_COLUMNS = (Column("ID", key("id")), Column("NAME", key("name")), Column("COUNTRY", key("country")))
