@@ -231,7 +231,8 @@ class Connection:
         self.secure = parts.scheme == "https"
         self.host = parts.hostname
         self.port = parts.port
-        self.base_path = parts.path.rstrip("/")
+        # A base URL without a path (a simulator's root) keeps the API's own prefix ("/v1").
+        self.base_path = parts.path.rstrip("/") or type(self).base_path
 
     @property
     def base_url(self) -> str:
