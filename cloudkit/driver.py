@@ -145,6 +145,12 @@ class NodeDriver(LibcloudSurface):
     #: first use): a dict, list or set arrives empty, anything else as None. A subclass adds
     #: to its bases' names. Locks, events and executors never travel (made anew on arrival).
     transient_attributes: ClassVar[frozenset[str]] = frozenset()
+    #: Environment-variable suffixes of the credentials, as the CLI reads them: the first
+    #: gives ``key``, the optional second ``secret`` (``CLOUDKIT_<TYPE>_<NAME>``).
+    credential_names: ClassVar[tuple[str, ...]] = ("KEY", "SECRET")
+    #: ``create_node`` arguments the demo needs beyond the first listed size, image and
+    #: location (a name in the provider's required form, say).
+    demo_defaults: ClassVar[dict[str, str]] = {}
 
     connection: Connection
 

@@ -305,6 +305,7 @@ class DigitalOceanNodeDriver(NodeDriver):
     type = "digitalocean"
     website = "https://www.digitalocean.com"
     connectionCls = DigitalOceanConnection
+    credential_names: ClassVar[tuple[str, ...]] = ("TOKEN",)
     features: ClassVar[dict[str, list[str]]] = {"create_node": ["ssh_key"]}
     NODE_STATE_MAP: ClassVar[dict[str, NodeState]] = {
         "new": NodeState.PENDING,

@@ -316,6 +316,8 @@ class HostVirtualNodeDriver(NodeDriver):
     type = "hostvirtual"
     website = "https://www.hostvirtual.com"
     connectionCls = HostVirtualConnection
+    credential_names: ClassVar[tuple[str, ...]] = ("KEY",)
+    demo_defaults: ClassVar[dict[str, str]] = {"name": "cloudkit-demo-1.example.com"}
     features: ClassVar[dict[str, list[str]]] = {
         "create_node": ["ssh_key", "password", "generates_password"]}
     NODE_STATE_MAP: ClassVar[dict[str, NodeState]] = NODE_STATE_MAP

@@ -453,6 +453,7 @@ class LinodeNodeDriver(NodeDriver):
     type = "linode"
     website = "https://www.linode.com/"
     connectionCls = LinodeConnection
+    credential_names: ClassVar[tuple[str, ...]] = ("TOKEN",)
     features: ClassVar[dict[str, list[str]]] = {
         "create_node": ["ssh_key", "password", "generates_password"]}
     NODE_STATE_MAP: ClassVar[dict[str, NodeState]] = LINODE_STATE_MAP

@@ -336,6 +336,7 @@ class NephoscaleNodeDriver(NodeDriver):
     type = "nephoscale"
     website = "https://www.nephoscale.com"
     connectionCls = NephoscaleConnection
+    credential_names: ClassVar[tuple[str, ...]] = ("USER", "PASSWORD")
     features: ClassVar[dict[str, list[str]]] = {"create_node": ["ssh_key", "password"]}
 
     NODE_STATE_MAP: ClassVar[dict[str, NodeState]] = {
