@@ -979,30 +979,28 @@ class DigitalOceanNodeDriver(NodeDriver):
         """Poll an action until it is ``completed`` and return it. An ``errored`` action raises
         ProviderError; one still running after ``timeout`` seconds raises WaitTimeoutError."""
         action_id = self._action_id(action)
-        current = action if isinstance(action, DigitalOceanAction) else None
-        period = self.action_poll_interval if interval is None else max(0.0, interval)
-        deadline = time.monotonic() + timeout
-        delay = min(0.5, period)
-        while True:
-            if current is None or not current.done:
-                current = self.ex_get_action(action_id)
-            if current.status == "completed":
-                return current
+        known = action if isinstance(action, DigitalOceanAction) and action.done else None
+        seen: list[DigitalOceanAction] = []
+
+        def finished() -> DigitalOceanAction | None:
+            nonlocal known
+            current, known = known or self.ex_get_action(action_id), None
+            seen[:] = [current]
             if current.status == "errored":
                 raise ProviderError(
                     f"DigitalOcean action {current.id} ({current.type}) on {current.resource_type or 'resource'} "
                     f"{current.resource_id or '?'} errored", None, code="errored", driver=self.name)
-            if current.done:  # an unknown final status
-                return current
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise WaitTimeoutError(
-                    f"action {current.id} ({current.type}) still {current.status} after {timeout:g}s",
-                    condition="action completed", last_states={current.id: current.status},
-                    job=current.id)
-            time.sleep(min(delay, remaining))
-            delay = min(period, max(delay * 1.6, 0.05)) if period else 0.0
-            current = None
+            return current if current.done else None  # "completed", or an unknown final status
+
+        def timed_out() -> WaitTimeoutError:
+            current = seen[0]
+            return WaitTimeoutError(
+                f"action {current.id} ({current.type}) still {current.status} after {timeout:g}s",
+                condition="action completed", last_states={current.id: current.status}, job=current.id)
+
+        period = self.action_poll_interval if interval is None else max(0.0, interval)
+        return self.poll_until(finished, timeout=timeout, interval=period, what=f"action {action_id} completed",
+                               first_interval=0.5, on_timeout=timed_out)
 
     @staticmethod
     def _action_id(action: DigitalOceanAction | str | int) -> str:

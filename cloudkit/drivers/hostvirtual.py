@@ -51,7 +51,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -67,6 +66,7 @@ from cloudkit.errors import (
     ProviderError,
     ServerError,
     ValidationError,
+    WaitTimeoutError,
 )
 from cloudkit.models import (
     KeyPair,
@@ -581,24 +581,25 @@ class HostVirtualNodeDriver(NodeDriver):
 
     def _wait_for_server(self, package_id: str, timeout: float, interval: float) -> Node | None:
         """Poll get_node until the package has a server record; None when it does not in time."""
-        deadline = time.monotonic() + timeout
-        delay = min(1.0, interval)
-        while True:
+
+        def server_record() -> tuple[Node | None] | None:
             try:
-                return self.get_node(package_id)
+                return (self.get_node(package_id),)
             except NotFoundError:
-                pass  # no server record yet
+                return None  # no server record yet
             except CloudkitError as exc:
                 log.warning("package %s was built but reading its server failed (%s); returning it as "
                             "pending", package_id, _describe(exc))
-                return None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                log.info("package %s has no server record after %.0fs; returning it as pending",
-                         package_id, timeout)
-                return None
-            time.sleep(min(delay, remaining))
-            delay = min(max(interval, 0.01), delay * 2 or 0.01)
+                return (None,)
+
+        try:
+            return self.poll_until(server_record, timeout=timeout, interval=max(interval, 0.01),
+                                   what=f"a server record for package {package_id}", first_interval=1.0,
+                                   factor=2.0)[0]
+        except WaitTimeoutError:
+            log.info("package %s has no server record after %.0fs; returning it as pending",
+                     package_id, timeout)
+            return None
 
     # -- power and lifecycle --------------------------------------------------------------
 

@@ -69,7 +69,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -786,12 +785,12 @@ class NephoscaleNodeDriver(NodeDriver):
 
     def _wait_for_new_node(self, name: str, hostname: str, job: str | None, before: set[str],
                            timeout: float, interval: float, max_interval: float) -> Node:
-        deadline = time.monotonic() + timeout
-        delay = interval
         seen: Node | None = None
         last_error: CloudkitError | None = None
         job_text = f"job {job}" if job else "a job the reply did not name"
-        while True:
+
+        def listed_with_address() -> Node | None:
+            nonlocal seen, last_error
             try:
                 nodes = self.list_nodes()
             except (InvalidCredsError, ForbiddenError) as exc:
@@ -803,38 +802,34 @@ class NephoscaleNodeDriver(NodeDriver):
                 last_error = exc
                 log.info("create server %r (%s): listing failed (%s); polling on", name, job_text,
                          type(exc).__name__)
-            else:
-                last_error = None
-                fresh = [n for n in nodes if n.name == name and n.id not in before]
-                if fresh:
-                    fresh.sort(key=lambda n: (n.extra.get("hostname") == hostname,
-                                              n.created_at.timestamp() if n.created_at else 0.0,
-                                              int(n.id) if n.id.isdigit() else 0), reverse=True)
-                    seen = fresh[0]
-                    if seen.public_ips or seen.private_ips:
-                        return seen
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            time.sleep(min(delay, remaining))
-            delay = min(max_interval, delay * 1.5)
-        if seen is not None:
-            condition = "an IP address"
-            message = (f"NephoScale {job_text}: server {name!r} is listed as node {seen.id} but has no "
-                       f"IP address after {timeout:g}s")
-        else:
-            condition = "listed"
-            message = (f"NephoScale {job_text}: no new server named {name!r} was listed within "
-                       f"{timeout:g}s; it may still appear, look for it before trying again")
-        if last_error is not None:
-            message += f" (last listing error: {type(last_error).__name__})"
-        return self._raise_wait(message, condition, job, seen)
+                return None
+            last_error = None
+            fresh = [n for n in nodes if n.name == name and n.id not in before]
+            if not fresh:
+                return None
+            fresh.sort(key=lambda n: (n.extra.get("hostname") == hostname,
+                                      n.created_at.timestamp() if n.created_at else 0.0,
+                                      int(n.id) if n.id.isdigit() else 0), reverse=True)
+            seen = fresh[0]
+            return seen if seen.public_ips or seen.private_ips else None
 
-    @staticmethod
-    def _raise_wait(message: str, condition: str, job: str | None, node: Node | None) -> Node:
-        states = {node.id: node.state.value} if node is not None else {}
-        raise WaitTimeoutError(message, nodes=[node] if node is not None else [], condition=condition,
-                               last_states=states, job=job)
+        def timed_out() -> WaitTimeoutError:
+            if seen is not None:
+                condition = "an IP address"
+                message = (f"NephoScale {job_text}: server {name!r} is listed as node {seen.id} but has no "
+                           f"IP address after {timeout:g}s")
+            else:
+                condition = "listed"
+                message = (f"NephoScale {job_text}: no new server named {name!r} was listed within "
+                           f"{timeout:g}s; it may still appear, look for it before trying again")
+            if last_error is not None:
+                message += f" (last listing error: {type(last_error).__name__})"
+            return WaitTimeoutError(message, nodes=[seen] if seen is not None else [], condition=condition,
+                                    last_states={seen.id: seen.state.value} if seen is not None else {}, job=job)
+
+        return self.poll_until(listed_with_address, timeout=timeout, interval=max_interval,
+                               what=f"server {name!r} listed with an address", first_interval=interval,
+                               factor=1.5, on_timeout=timed_out)
 
     # -- SSH keys -----------------------------------------------------------------------------
 
