@@ -116,7 +116,7 @@ class DigitalOceanNodeDriver(DropletActions, DigitalOceanCatalogue):
         size: NodeSize | str,
         image: NodeImage | str,
         location: NodeLocation | str | None = None,
-        auth: Any = None,
+        auth: NodeAuthSSHKey | NodeAuthPassword | None = None,
         *,
         ex_ssh_keys: Sequence[int | str | KeyPair] | None = None,
         ex_user_data: str | None = None,
@@ -247,7 +247,7 @@ class DigitalOceanNodeDriver(DropletActions, DigitalOceanCatalogue):
     # -- not in cloudkit yet (libcloud's signatures; raise before any request) -----------------
 
     @not_yet(VOLUMES_NOT_YET)
-    def delete_volume_snapshot(self, snapshot: Any) -> bool:
+    def delete_volume_snapshot(self, snapshot: object) -> bool:
         """Delete a volume snapshot."""
         raise self._not_supported("delete_volume_snapshot")
 
@@ -267,16 +267,16 @@ class DigitalOceanNodeDriver(DropletActions, DigitalOceanCatalogue):
         raise self._not_supported("ex_create_floating_ip")
 
     @not_yet(IPS_NOT_YET)
-    def ex_delete_floating_ip(self, ip: Any) -> bool:
+    def ex_delete_floating_ip(self, ip: object) -> bool:
         """Release a floating IP."""
         raise self._not_supported("ex_delete_floating_ip")
 
     @not_yet(IPS_NOT_YET)
-    def ex_attach_floating_ip_to_node(self, node: Node | str, ip: Any) -> bool:
+    def ex_attach_floating_ip_to_node(self, node: Node | str, ip: object) -> bool:
         """Point a floating IP at a droplet."""
         raise self._not_supported("ex_attach_floating_ip_to_node")
 
     @not_yet(IPS_NOT_YET)
-    def ex_detach_floating_ip_from_node(self, node: Node | str, ip: Any) -> bool:
+    def ex_detach_floating_ip_from_node(self, node: Node | str, ip: object) -> bool:
         """Unassign a floating IP from its droplet."""
         raise self._not_supported("ex_detach_floating_ip_from_node")

@@ -38,7 +38,8 @@ class HostVirtualCreate(HostVirtualParsing):
     """``create_node`` and the steps it takes (order, build, cancel on failure, wait)."""
 
     def create_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
-                    location: NodeLocation | str | None = None, auth: Any = None, *,
+                    location: NodeLocation | str | None = None,
+    auth: NodeAuthSSHKey | NodeAuthPassword | None = None, *,
                     ex_ssh_key_id: str | None = None, ex_wait_timeout: float | None = None,
                     ex_poll_interval: float | None = None, **kwargs: Any) -> Node:
         """Order a package for ``size`` and build ``image`` on it in ``location``.
@@ -101,7 +102,7 @@ class HostVirtualCreate(HostVirtualParsing):
             node.extra["password"] = password  # made by cloudkit: the only time it is shown
         return node
 
-    def _auth_fields(self, auth: Any, ssh_key_id: str | None, *,
+    def _auth_fields(self, auth: NodeAuthSSHKey | NodeAuthPassword | None, ssh_key_id: str | None, *,
                      generate: bool) -> tuple[dict[str, str], str | None]:
         """The build body's credential fields, and the password in use (if any)."""
         fields: dict[str, str] = {}

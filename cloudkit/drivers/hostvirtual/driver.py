@@ -18,7 +18,16 @@ from cloudkit.errors import (
     ProviderError,
     ValidationError,
 )
-from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
+from cloudkit.models import (
+    KeyPair,
+    Node,
+    NodeAuthPassword,
+    NodeAuthSSHKey,
+    NodeImage,
+    NodeLocation,
+    NodeSize,
+    NodeState,
+)
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
 
 log = logging.getLogger("cloudkit.drivers.hostvirtual")
@@ -198,7 +207,8 @@ class HostVirtualNodeDriver(HostVirtualCreate):
         return self._order(self._resolve_plan(size)[1])
 
     def ex_build_node(self, node: Node | str, image: NodeImage | str,
-                      location: NodeLocation | str | None = None, auth: Any = None, *,
+                      location: NodeLocation | str | None = None,
+    auth: NodeAuthSSHKey | NodeAuthPassword | None = None, *,
                       name: str | None = None, ex_ssh_key_id: str | None = None,
                       ex_force: bool = False) -> str | None:
         """Build (install) ``image`` on an existing package: a new order or a TERMINATED

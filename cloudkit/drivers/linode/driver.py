@@ -26,7 +26,7 @@ from cloudkit.drivers.linode.rules import (
     validate_label,
 )
 from cloudkit.errors import ForbiddenError, ValidationError
-from cloudkit.models import Node, NodeAuthPassword, NodeImage, NodeLocation, NodeSize, NodeState
+from cloudkit.models import Node, NodeAuthPassword, NodeAuthSSHKey, NodeImage, NodeLocation, NodeSize, NodeState
 from cloudkit.parsing import as_dict
 from cloudkit.surface import IMAGES_NOT_YET, IPS_NOT_YET, VOLUMES_NOT_YET, alias, not_yet
 
@@ -121,7 +121,8 @@ class LinodeNodeDriver(LinodeDisks, LinodeCatalogue):
         return self._to_node(self.connection.request(self._node_path(node_id)).object)
 
     def create_node(self, name: str | None, size: NodeSize | str, image: NodeImage | str | None,
-                    location: NodeLocation | str | None = None, auth: Any = None, *,
+                    location: NodeLocation | str | None = None,
+    auth: NodeAuthSSHKey | NodeAuthPassword | None = None, *,
                     ex_authorized_keys: Sequence[str] | None = None,
                     ex_authorized_users: Sequence[str] | None = None,
                     ex_tags: Sequence[str] | None = None,
@@ -245,7 +246,8 @@ class LinodeNodeDriver(LinodeDisks, LinodeCatalogue):
         self.connection.request(self._node_path(node, "/resize"), data=body, method="POST")
         return True
 
-    def ex_rebuild_node(self, node: Node | str, image: NodeImage | str, auth: Any = None, *,
+    def ex_rebuild_node(self, node: Node | str, image: NodeImage | str,
+                        auth: NodeAuthSSHKey | NodeAuthPassword | None = None, *,
                         ex_authorized_keys: Sequence[str] | None = None,
                         ex_authorized_users: Sequence[str] | None = None,
                         ex_booted: bool | None = None, ex_force: bool = False) -> Node:
@@ -302,13 +304,13 @@ class LinodeNodeDriver(LinodeDisks, LinodeCatalogue):
 
     @not_yet(VOLUMES_NOT_YET)
     def create_volume(self, size: int, name: str, location: NodeLocation | str | None = None,
-                      snapshot: Any = None, node: Node | str | None = None,
+                      snapshot: object = None, node: Node | str | None = None,
                       tags: Sequence[str] | None = None) -> Any:
         """Create a volume (libcloud's Linode order is ``(name, size, ...)``: use keywords)."""
         raise self._not_supported("create_volume")
 
     @not_yet(VOLUMES_NOT_YET)
-    def attach_volume(self, node: Node | str, volume: Any, device: str | None = None,
+    def attach_volume(self, node: Node | str, volume: object, device: str | None = None,
                       persist_across_boots: bool = True) -> bool:
         """Attach a volume to a Linode."""
         raise self._not_supported("attach_volume")
@@ -319,12 +321,12 @@ class LinodeNodeDriver(LinodeDisks, LinodeCatalogue):
         raise self._not_supported("ex_get_volume")
 
     @not_yet(VOLUMES_NOT_YET)
-    def ex_resize_volume(self, volume: Any, size: int) -> bool:
+    def ex_resize_volume(self, volume: object, size: int) -> bool:
         """Grow a volume to ``size`` GB."""
         raise self._not_supported("ex_resize_volume")
 
     @not_yet(VOLUMES_NOT_YET)
-    def ex_clone_volume(self, volume: Any, name: str) -> Any:
+    def ex_clone_volume(self, volume: object, name: str) -> Any:
         """Copy a volume."""
         raise self._not_supported("ex_clone_volume")
 

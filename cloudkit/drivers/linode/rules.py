@@ -80,7 +80,9 @@ def _public_keys(keys: Iterable[Any]) -> list[str]:
     return result
 
 
-def _login(auth: Any, extra_keys: Iterable[Any] | None) -> tuple[list[str], str | None]:
+def _login(
+    auth: NodeAuthSSHKey | NodeAuthPassword | None, extra_keys: Iterable[Any] | None,
+) -> tuple[list[str], str | None]:
     """(authorized keys, root password) from create/rebuild's ``auth`` and ``ex_authorized_keys``:
     an SSH key in ``auth`` goes first; every key and the password are checked."""
     keys = _public_keys(extra_keys or [])
