@@ -51,6 +51,7 @@ __all__ = ["ACTIONS", "DEFAULT_NODE_ACTIONS", "NodeDriver", "Support", "object_i
 log = logging.getLogger("cloudkit.driver")
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 #: The node actions whose availability depends on the node's state.
 ACTIONS = ("reboot_node", "start_node", "stop_node", "destroy_node")
@@ -273,7 +274,8 @@ class NodeDriver(LibcloudSurface):
 
     @_unsupported
     def create_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
-                    location: NodeLocation | str | None = None, auth: Any = None) -> Node:
+                    location: NodeLocation | str | None = None,
+    auth: NodeAuthSSHKey | NodeAuthPassword | None = None) -> Node:
         """Create a node and return it (usually still pending). Drivers add ``ex_`` keywords."""
         raise self._not_supported("create_node")
 
@@ -397,9 +399,8 @@ class NodeDriver(LibcloudSurface):
         if ssh_interface not in ("public_ips", "private_ips"):
             raise ValidationError("ssh_interface must be 'public_ips' or 'private_ips'")
         waiting = [_Waiting(node) for node in nodes]
-        deadline = time.monotonic() + timeout
-        delay = min(0.25, wait_period)
-        while True:
+
+        def all_running() -> bool:
             for item in waiting:
                 if item.done:
                     continue
@@ -415,16 +416,50 @@ class NodeDriver(LibcloudSurface):
                     item.done, item.ips = True, ips
                 elif fresh.state in (NodeState.ERROR, NodeState.TERMINATED):
                     raise self._wait_error(waiting, f"node {fresh.id} entered state {fresh.state.value}")
-            if all(item.done for item in waiting):
-                return [(item.node, item.ips or []) for item in waiting]
+            return all(item.done for item in waiting)
+
+        def timed_out() -> WaitTimeoutError:
+            pending = [i for i in waiting if not i.done]
+            unmet = ("state running" if any(i.last_state != "running" for i in pending)
+                     else f"an address on {ssh_interface}")
+            return self._wait_error(waiting, f"{unmet} not reached within {timeout:g}s")
+
+        self.poll_until(all_running, timeout=timeout, interval=wait_period, what="nodes running",
+                        on_timeout=timed_out)
+        return [(item.node, item.ips or []) for item in waiting]
+
+    def poll_until(
+        self,
+        check: Callable[[], T | None],
+        *,
+        timeout: float,
+        interval: float = 3.0,
+        what: str = "the condition",
+        first_interval: float = 0.25,
+        factor: float = 1.6,
+        on_timeout: Callable[[], BaseException] | None = None,
+    ) -> T:
+        """Call ``check()`` until it returns something truthy, and return that: THE wait loop
+        of cloudkit (drivers never sleep on their own).
+
+        The first pause is ``first_interval`` seconds (at most ``interval``), each next one
+        ``factor`` times longer, up to ``interval``; no pause runs past the deadline. When
+        ``timeout`` seconds pass without success, ``on_timeout()`` is raised if given, else
+        ``WaitTimeoutError`` naming ``what``. ``check`` may raise to end the wait early.
+        """
+        deadline = time.monotonic() + max(0.0, timeout)
+        delay = max(0.0, min(first_interval, interval))
+        while True:
+            result = check()
+            if result:
+                return result
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                pending = [i for i in waiting if not i.done]
-                unmet = ("state running" if any(i.last_state != "running" for i in pending)
-                         else f"an address on {ssh_interface}")
-                raise self._wait_error(waiting, f"{unmet} not reached within {timeout:g}s")
+                if on_timeout is not None:
+                    raise on_timeout()
+                raise WaitTimeoutError(f"{what} not reached within {timeout:g}s", condition=what)
             time.sleep(min(delay, remaining))
-            delay = min(wait_period, delay * 1.6)
+            delay = min(max(0.0, interval), delay * factor)
 
     def _wait_error(self, waiting: Iterable[_Waiting], condition: str) -> WaitTimeoutError:
         items = list(waiting)

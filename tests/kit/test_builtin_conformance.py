@@ -86,7 +86,7 @@ class TestDigitalOceanConformance(SimulatorConformance):
     provider = "digitalocean"
     key = "do-conformance-token-5a5a5a5a"
     sim_options: ClassVar[dict[str, Any]] = {"token": key}
-    page_size = (digitalocean, 2)
+    page_size = (digitalocean.base, 2)  # the module that reads PAGE_SIZE
     list_nodes_pages = 4  # three pages of droplets and the one page of the GPU droplet listing
     create_node_kwargs: ClassVar[dict[str, Any]] = {
         "name": "conf-1", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64", "location": "nyc1",
@@ -97,7 +97,7 @@ class TestLinodeConformance(SimulatorConformance):
     provider = "linode"
     key = "linode-conformance-token-8c1f0e"
     sim_options: ClassVar[dict[str, Any]] = {"token": key, "nodes": 30}
-    page_size = (linode, 25)
+    page_size = (linode.base, 25)  # the module that reads PAGE_SIZE
     list_nodes_pages = 2
     create_node_kwargs: ClassVar[dict[str, Any]] = {
         "name": "conf-1", "size": "g6-nanode-1", "image": "linode/debian12", "location": "us-east",

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from cloudkit.driver import NodeDriver
-from cloudkit.drivers import linode as linode_module
+from cloudkit.drivers.linode import base as linode_module  # PAGE_SIZE is read there
 from cloudkit.errors import NotFoundError
 from cloudkit.models import NodeAuthPassword
 from cloudkit.providers import get_driver
