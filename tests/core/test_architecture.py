@@ -38,18 +38,10 @@ KNOWN_CIRCLE_EDGES: dict[tuple[str, str], str] = {}
 #: Modules over MAX_LINES today, and the part of issue 17 that splits them.
 KNOWN_OVERSIZED: dict[str, str] = {
     "cloudkit/connection.py": "17b",  # transport / retry / paging split
-    "cloudkit/drivers/digitalocean.py": "17a",  # drivers/<provider>/ packages
-    "cloudkit/drivers/hostvirtual.py": "17a",
-    "cloudkit/drivers/linode.py": "17a",
-    "cloudkit/drivers/nephoscale.py": "17a",
 }
 
 #: Driver modules that still sleep on their own today (17a: NodeDriver.poll_until).
-KNOWN_SLEEPERS: dict[str, str] = {
-    "cloudkit/drivers/digitalocean.py": "17a",
-    "cloudkit/drivers/hostvirtual.py": "17a",
-    "cloudkit/drivers/nephoscale.py": "17a",
-}
+KNOWN_SLEEPERS: dict[str, str] = {}
 #: The in-memory dummy may sleep (it simulates boot time without a server to ask).
 SLEEP_ALLOWED = {"cloudkit/drivers/dummy.py"}
 
