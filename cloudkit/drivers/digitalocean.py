@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 from cloudkit.connection import BearerTokenConnection
 from cloudkit.driver import ACTIONS, DEFAULT_NODE_ACTIONS, NodeDriver, object_id
+from cloudkit.drivers._digitalocean_storage import DigitalOceanStorageMixin
 from cloudkit.errors import (
     CloudkitError,
     ConfigurationError,
@@ -66,7 +67,7 @@ from cloudkit.parsing import (
 )
 from cloudkit.response import JsonResponse, parse_retry_after
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
-from cloudkit.surface import IPS_NOT_YET, VOLUMES_NOT_YET, alias, not_yet
+from cloudkit.surface import alias
 
 __all__ = [
     "DigitalOceanAction",
@@ -298,7 +299,7 @@ def _check_bool(value: Any, what: str) -> bool | None:
 # --------------------------------------------------------------------------- the driver
 
 
-class DigitalOceanNodeDriver(NodeDriver):
+class DigitalOceanNodeDriver(DigitalOceanStorageMixin, NodeDriver):
     """DigitalOcean droplets through API v2."""
 
     name = "DigitalOcean"
@@ -1204,40 +1205,3 @@ class DigitalOceanNodeDriver(NodeDriver):
     def ex_get_event(self, event_id: str | int) -> dict[str, Any]:
         """One action (``GET /v2/actions/{id}``) as the API gives it."""
         return self._get(f"/v2/actions/{self._action_id(event_id)}", "action")
-
-    # -- not in cloudkit yet (libcloud's signatures; raise before any request) -----------------
-
-    @not_yet(VOLUMES_NOT_YET)
-    def delete_volume_snapshot(self, snapshot: Any) -> bool:
-        """Delete a volume snapshot."""
-        raise self._not_supported("delete_volume_snapshot")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_list_floating_ips(self) -> list[Any]:
-        """The account's floating IPs."""
-        raise self._not_supported("ex_list_floating_ips")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_get_floating_ip(self, ip: str) -> Any:
-        """One floating IP."""
-        raise self._not_supported("ex_get_floating_ip")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_create_floating_ip(self, location: NodeLocation | str) -> Any:
-        """Reserve a floating IP in ``location``."""
-        raise self._not_supported("ex_create_floating_ip")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_delete_floating_ip(self, ip: Any) -> bool:
-        """Release a floating IP."""
-        raise self._not_supported("ex_delete_floating_ip")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_attach_floating_ip_to_node(self, node: Node | str, ip: Any) -> bool:
-        """Point a floating IP at a droplet."""
-        raise self._not_supported("ex_attach_floating_ip_to_node")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_detach_floating_ip_from_node(self, node: Node | str, ip: Any) -> bool:
-        """Unassign a floating IP from its droplet."""
-        raise self._not_supported("ex_detach_floating_ip_from_node")

@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from cloudkit.connection import BearerTokenConnection
 from cloudkit.driver import NodeDriver, object_id
+from cloudkit.drivers._linode_storage import LinodeStorageMixin
 from cloudkit.errors import ForbiddenError, MalformedResponseError, NotFoundError, ValidationError
 from cloudkit.models import (
     KeyPair,
@@ -45,7 +46,7 @@ from cloudkit.parsing import as_dict, as_list, parse_datetime, parser, req, req_
 from cloudkit.response import JsonResponse, parse_retry_after
 from cloudkit.secrets_gen import generate_password
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
-from cloudkit.surface import IMAGES_NOT_YET, IPS_NOT_YET, VOLUMES_NOT_YET, alias, not_yet
+from cloudkit.surface import alias
 
 __all__ = [
     "LINODE_DISK_FILESYSTEMS",
@@ -446,7 +447,7 @@ def missing_scopes(header: str | None, needed: Sequence[str]) -> list[str]:
 # -- the driver ----------------------------------------------------------------------------------
 
 
-class LinodeNodeDriver(NodeDriver):
+class LinodeNodeDriver(LinodeStorageMixin, NodeDriver):
     """Linode API v4: ``get_driver(Provider.LINODE)(token)``."""
 
     name = "Linode"
@@ -1058,59 +1059,3 @@ class LinodeNodeDriver(NodeDriver):
         """Delete a disk (DELETE .../disks/{id}); the API refuses it while the Linode runs."""
         self.connection.request(self._node_path(node, f"/disks/{self._disk_id(disk)}"), method="DELETE")
         return True
-
-    # -- not in cloudkit yet (libcloud's Linode signatures; raise before any request) ----------
-
-    @not_yet(IMAGES_NOT_YET)
-    def create_image(self, node: Node | str | None = None, name: str | None = None,
-                     description: str | None = None, disk: LinodeDisk | str | None = None) -> NodeImage:
-        """Make an image from a disk (libcloud's Linode: ``create_image(disk, name, description)``)."""
-        raise self._not_supported("create_image")
-
-    @not_yet(VOLUMES_NOT_YET)
-    def create_volume(self, size: int, name: str, location: NodeLocation | str | None = None,
-                      snapshot: Any = None, node: Node | str | None = None,
-                      tags: Sequence[str] | None = None) -> Any:
-        """Create a volume (libcloud's Linode order is ``(name, size, ...)``: use keywords)."""
-        raise self._not_supported("create_volume")
-
-    @not_yet(VOLUMES_NOT_YET)
-    def attach_volume(self, node: Node | str, volume: Any, device: str | None = None,
-                      persist_across_boots: bool = True) -> bool:
-        """Attach a volume to a Linode."""
-        raise self._not_supported("attach_volume")
-
-    @not_yet(VOLUMES_NOT_YET)
-    def ex_get_volume(self, volume_id: str) -> Any:
-        """One volume."""
-        raise self._not_supported("ex_get_volume")
-
-    @not_yet(VOLUMES_NOT_YET)
-    def ex_resize_volume(self, volume: Any, size: int) -> bool:
-        """Grow a volume to ``size`` GB."""
-        raise self._not_supported("ex_resize_volume")
-
-    @not_yet(VOLUMES_NOT_YET)
-    def ex_clone_volume(self, volume: Any, name: str) -> Any:
-        """Copy a volume."""
-        raise self._not_supported("ex_clone_volume")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_list_addresses(self) -> list[Any]:
-        """The account's IP addresses."""
-        raise self._not_supported("ex_list_addresses")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_list_node_addresses(self, node: Node | str) -> list[Any]:
-        """A Linode's IP addresses."""
-        raise self._not_supported("ex_list_node_addresses")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_allocate_private_address(self, node: Node | str, address_type: str = "ipv4") -> Any:
-        """Give a Linode a private address."""
-        raise self._not_supported("ex_allocate_private_address")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_share_address(self, node: Node | str, addresses: Sequence[Any]) -> bool:
-        """Share addresses with a Linode (IP failover)."""
-        raise self._not_supported("ex_share_address")
