@@ -291,9 +291,10 @@ class DigitalOceanStorageMixin(NodeDriver):
         droplet as the API says now. Attaching to the droplet it is already on does nothing.
         """
         droplet_id, node_region = self._node_region(node)
+        cached = isinstance(volume, StorageVolume)
         current = volume if isinstance(volume, StorageVolume) else self._fresh_volume(volume)
         attached = current.extra.get("droplet_ids") or []
-        if attached and attached != [droplet_id]:
+        if cached and attached and attached != [droplet_id]:
             current = self._fresh_volume(current)  # decide on what the API says now
             attached = current.extra.get("droplet_ids") or []
         region = current.extra.get("region")
@@ -318,8 +319,9 @@ class DigitalOceanStorageMixin(NodeDriver):
                       timeout: float = 600.0) -> bool:
         """Detach ``volume`` from its droplet and, unless ``ex_wait=False``, wait until
         DigitalOcean reports it detached. A volume the API shows detached is left as is."""
+        cached = isinstance(volume, StorageVolume)
         current = volume if isinstance(volume, StorageVolume) else self._fresh_volume(volume)
-        if not current.extra.get("droplet_ids"):
+        if cached and not current.extra.get("droplet_ids"):
             current = self._fresh_volume(current)
         for droplet_id in list(current.extra.get("droplet_ids") or []):
             body: dict[str, Any] = {"type": "detach", "droplet_id": int(droplet_id)}

@@ -298,8 +298,9 @@ class LinodeStorageMixin(NodeDriver):
         the API says now. Attaching to the Linode it is already on does nothing.
         """
         linode_id, node_region = self._node_region(node)
+        cached = isinstance(volume, StorageVolume)
         current = volume if isinstance(volume, StorageVolume) else self._refresh(volume)
-        if current.extra.get("linode_id") not in (None, linode_id):
+        if cached and current.extra.get("linode_id") not in (None, linode_id):
             current = self._refresh(current)
         region = current.extra.get("region")
         if node_region and region and node_region != region:
@@ -328,8 +329,9 @@ class LinodeStorageMixin(NodeDriver):
                       timeout: float = 600.0) -> bool:
         """Detach ``volume`` and, unless ``ex_wait=False``, wait for Linode's
         ``volume_detach`` event to finish. A volume the API shows detached is left as is."""
+        cached = isinstance(volume, StorageVolume)
         current = volume if isinstance(volume, StorageVolume) else self._refresh(volume)
-        if current.extra.get("linode_id") is None:
+        if cached and current.extra.get("linode_id") is None:
             current = self._refresh(current)
             if current.extra.get("linode_id") is None:
                 return True
@@ -363,8 +365,9 @@ class LinodeStorageMixin(NodeDriver):
         """Grow a volume to ``size`` GB (volumes only grow) and, unless ``ex_wait=False``,
         wait until it is active at that size."""
         new_size = check_volume_size(size)
+        cached = isinstance(volume, StorageVolume)
         current = volume if isinstance(volume, StorageVolume) else self._refresh(volume)
-        if current.size >= new_size:
+        if cached and current.size >= new_size:
             current = self._refresh(current)
         if current.size == new_size:
             return True
@@ -447,7 +450,7 @@ class LinodeStorageMixin(NodeDriver):
 
     def ex_list_addresses(self) -> list[LinodeIPAddress]:
         """Every IP address on the account (``/v4/networking/ips``)."""
-        return self._paged("/networking/ips", transform=self._to_address)
+        return [self._to_address(item) for item in self._unpaged("/networking/ips")]
 
     def ex_list_node_addresses(self, node: Node | str) -> list[LinodeIPAddress]:
         """A Linode's IPv4 addresses, public then private (as libcloud)."""

@@ -100,7 +100,7 @@ def test_attach_waits_for_the_action_and_updates_the_callers_volume() -> None:
 def test_cross_region_attach_is_refused_before_sending_naming_both_regions() -> None:
     driver = make()
     volume = driver._to_volume(fixture("digitalocean", "GET_v2_volumes_detached.json")["volume"])
-    with mocked("digitalocean") as api, pytest.raises(ValidationError, match="nyc3.*sfo3"):
+    with mocked("digitalocean") as api, pytest.raises(ValidationError, match=r"nyc3.*sfo3"):
         driver.attach_volume(droplet("sfo3"), volume)
     assert api.sent == []
 
@@ -141,7 +141,7 @@ def test_destroying_an_attached_volume_says_so_unless_asked_to_detach() -> None:
     driver = make()
     with mocked("digitalocean") as api:
         api.add("GET", f"/v2/volumes/{V1}", "GET_v2_volumes_attached.json")
-        with pytest.raises(ValidationError, match="attached to droplet 401001.*ex_detach=True"):
+        with pytest.raises(ValidationError, match=r"attached to droplet 401001.*ex_detach=True"):
             driver.destroy_volume(V1)
     assert api.sent == [("GET", f"/v2/volumes/{V1}")]
     with mocked("digitalocean") as api:

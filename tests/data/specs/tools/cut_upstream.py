@@ -74,7 +74,7 @@ def main(provider: str, mirror: str) -> None:
     upstream = yaml.safe_load(text)
     for path in paths:
         item = strip(upstream["paths"][path])
-        for method, op in item.items():
+        for _method, op in item.items():
             if not isinstance(op, dict) or "responses" not in op:
                 continue
             # the same fix as the shared cut's networking/ips/share: a server ending in /v4
