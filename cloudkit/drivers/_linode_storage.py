@@ -27,14 +27,14 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from cloudkit._poll import poll_until
 from cloudkit.driver import NodeDriver, object_id
 from cloudkit.errors import MalformedResponseError, NotSupportedError, ProviderError, ValidationError
-from cloudkit.models import Node, NodeImage, NodeLocation, StorageVolume, StorageVolumeState
+from cloudkit.models import Node, NodeImage, NodeLocation, StorageVolume, StorageVolumeState, VolumeSnapshot
 from cloudkit.parsing import as_dict, as_list, parse_datetime, req, req_id
-from cloudkit.surface import alias
+from cloudkit.surface import alias, not_yet
 
 if TYPE_CHECKING:  # pragma: no cover
     from cloudkit.drivers.linode import LinodeDisk
@@ -114,10 +114,6 @@ class LinodeStorageMixin(NodeDriver):
 
     #: Seconds between polls while waiting for a volume, image or event.
     storage_poll_interval: float = 3.0
-    UNSUPPORTED: ClassVar[dict[str, str]] = {
-        "list_volume_snapshots": NO_SNAPSHOTS, "create_volume_snapshot": NO_SNAPSHOTS,
-        "destroy_volume_snapshot": NO_SNAPSHOTS,
-    }
 
     if TYPE_CHECKING:  # pragma: no cover - provided by LinodeNodeDriver
         def _paged(self, path: str, headers: Mapping[str, str] | None = None,
@@ -392,6 +388,23 @@ class LinodeStorageMixin(NodeDriver):
         if ex_wait and clone.extra.get("status") != "active":
             clone = self._wait_active(clone.id, timeout, f"clone {clone.id} of volume {volume_id}")
         return clone
+
+    # -- no volume snapshots on Linode (libcloud's base signatures; raise before any request) --
+
+    @not_yet(NO_SNAPSHOTS)
+    def list_volume_snapshots(self, volume: StorageVolume | str) -> list[VolumeSnapshot]:
+        """Not supported: Linode has no volume snapshots."""
+        raise self._not_supported("list_volume_snapshots")
+
+    @not_yet(NO_SNAPSHOTS)
+    def create_volume_snapshot(self, volume: StorageVolume | str, name: str | None = None) -> VolumeSnapshot:
+        """Not supported: Linode has no volume snapshots (``ex_clone_volume`` copies a volume)."""
+        raise self._not_supported("create_volume_snapshot")
+
+    @not_yet(NO_SNAPSHOTS)
+    def destroy_volume_snapshot(self, snapshot: VolumeSnapshot | str) -> bool:
+        """Not supported: Linode has no volume snapshots."""
+        raise self._not_supported("destroy_volume_snapshot")
 
     # -- images -------------------------------------------------------------------------------
 
