@@ -1,8 +1,9 @@
 """The logic of ``NodeDriver.deploy_node`` and ``NodeDriver.probe_node``.
 
 Both take the driver as first argument; the driver methods delegate here. This module
-imports paramiko (through :mod:`cloudkit.ssh`) only inside the functions, so
-:class:`DeployEvent` and :class:`ProbeResult` can be imported cheaply.
+imports paramiko (through :mod:`cloudkit.ssh`) only inside the functions. It builds on
+:mod:`cloudkit.deployment` (the steps, :class:`DeployEvent`, :class:`ProbeResult`, also
+importable from here), never the other way round.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from cloudkit import secrets_gen
+from cloudkit.deployment import EVENT_PHASES, DeployEvent, Deployment, MultiStepDeployment, ProbeResult
 from cloudkit.errors import (
     CloudkitError,
     ConfigurationError,
@@ -29,58 +31,21 @@ from cloudkit.errors import (
     WaitTimeoutError,
     excerpt,
 )
-from cloudkit.models import Node, NodeAuthPassword, NodeAuthSSHKey
+from cloudkit.models import Node, NodeAuthPassword, NodeAuthSSHKey, NodeImage, NodeLocation, NodeSize
 
 if TYPE_CHECKING:  # pragma: no cover
     import paramiko
 
-    from cloudkit.deployment import Deployment
     from cloudkit.driver import NodeDriver
     from cloudkit.known_hosts import KnownHosts
     from cloudkit.ssh import SSHClient
 
-__all__ = ["DeployEvent", "ProbeResult", "deploy_node", "generate_password", "probe_node"]
+__all__ = ["EVENT_PHASES", "DeployEvent", "ProbeResult", "deploy_node", "generate_password", "probe_node"]
 
 log = logging.getLogger("cloudkit.deploy")
 
-#: Phases reported to ``progress`` (in order): the node exists, it runs with an address,
-#: SSH accepted the login, one step finished, everything finished; or it failed.
-EVENT_PHASES = ("created", "running", "ssh_ready", "step", "deployed", "failed")
-
 _STDERR_TAIL = 2000
 _SYMBOLS = "-_.+=@%"
-
-
-@dataclass(frozen=True)
-class DeployEvent:
-    """One progress report of ``deploy_node``: ``phase`` (see ``EVENT_PHASES``), the node
-    (as last seen), a message without secrets, ``step``/``total`` for step events, and the
-    seconds since ``deploy_node`` started."""
-
-    phase: str
-    node: Node | None
-    message: str
-    step: int | None = None
-    total: int | None = None
-    elapsed: float = 0.0
-
-
-@dataclass
-class ProbeResult:
-    """What ``probe_node`` found. ``reachable``: an SSH server answered on ``address``;
-    ``auth_ok``: the login worked; ``detail``: the kernel/uptime line the node reported;
-    ``error``: why something did not work."""
-
-    node: Node
-    address: str | None
-    port: int
-    reachable: bool = False
-    auth_ok: bool = False
-    banner: str | None = None
-    detail: str | None = None
-    error: str | None = None
-    host_key_fingerprint: str | None = None
-    elapsed: float = 0.0
 
 
 def generate_password(length: int = 24) -> str:
@@ -99,8 +64,6 @@ def _ordered_addresses(ips: Sequence[str]) -> list[str]:
 
 
 def _flatten(deploy: Deployment) -> list[Deployment]:
-    from cloudkit.deployment import MultiStepDeployment
-
     if isinstance(deploy, MultiStepDeployment):
         return [leaf for step in deploy.steps for leaf in _flatten(step)]
     return [deploy]
@@ -116,7 +79,7 @@ class _Plan:
     how: str
 
 
-def _choose_auth(driver: NodeDriver, auth: Any, pubkey: str | None, ssh_password: str | None) -> _Plan:
+def _choose_auth(driver: NodeDriver, auth: object, pubkey: str | None, ssh_password: str | None) -> _Plan:
     if auth is not None:
         if isinstance(auth, NodeAuthPassword):
             return _Plan(auth, auth.password, False, "the given password")
@@ -163,7 +126,7 @@ class _Run:
             except Exception:
                 log.warning("progress callback failed on the %s event", phase, exc_info=True)
 
-    def fail(self, message: str, phase: str, cause: BaseException | None, *, step: Any = None,
+    def fail(self, message: str, phase: str, cause: BaseException | None, *, step: Deployment | None = None,
              exit_status: int | None = None, stderr: str | None = None) -> NoReturn:
         node = self.node
         assert node is not None
@@ -191,9 +154,9 @@ class _Run:
 def deploy_node(
     driver: NodeDriver,
     name: str | None,
-    size: Any,
-    image: Any,
-    location: Any,
+    size: NodeSize | str | None,
+    image: NodeImage | str | None,
+    location: NodeLocation | str | None,
     deploy: Deployment,
     ssh_key: str | os.PathLike[str] | paramiko.PKey | Sequence[str | os.PathLike[str] | paramiko.PKey]
     | None = None,
@@ -392,7 +355,7 @@ def deploy_node(
 
 
 def _run_step(run: _Run, step: Deployment, node: Node, client: SSHClient, label: str, max_tries: int,
-              deadline: float) -> Any:
+              deadline: float) -> Node:
     """Run one step, again (up to ``max_tries`` runs) when it raises; a command timeout is final."""
     for attempt in range(1, max_tries + 1):
         try:

@@ -5,22 +5,22 @@ and the driver's ``features``, without any network traffic (each driver is insta
 with a placeholder key that is never sent anywhere). ``render_markdown_table()`` turns
 the rows into the table the README carries between the markers
 ``<!-- capabilities:start -->`` and ``<!-- capabilities:end -->``; the test suite fails
-when that table is stale. Regenerate it with::
+when that table (or the credentials table next to it) is stale. Regenerate both with::
 
     python -m cloudkit.capabilities --write README.md
+
+(the command line is :mod:`cloudkit._cli.readme`).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cloudkit.driver import NodeDriver
 from cloudkit.errors import ConfigurationError, DriverNotFoundError, ValidationError
-from cloudkit.providers import Provider, get_driver
+from cloudkit.providers import builtin_providers, get_driver
 
 __all__ = [
     "CORE_CAPABILITIES",
@@ -93,8 +93,7 @@ class DriverCapabilities:
 
 def _builtin_providers() -> list[str]:
     """Built-in provider names: the real providers first, the in-memory Dummy last."""
-    names = [p.value for p in Provider if p is not Provider.DUMMY]
-    return [*names, Provider.DUMMY.value]
+    return builtin_providers()
 
 
 def _extras(classes: Iterable[type]) -> list[str]:
@@ -174,47 +173,38 @@ def render_markdown_table(rows: Sequence[DriverCapabilities] | None = None) -> s
     return text
 
 
-def readme_section(text: str) -> str | None:
-    """The text between the capability markers in ``text`` (None when they are missing)."""
-    start = text.find(START_MARKER)
-    end = text.find(END_MARKER)
-    if start < 0 or end < start:
+def readme_section(text: str, *, start: str = START_MARKER, end: str = END_MARKER) -> str | None:
+    """The text between the markers in ``text`` (None when they are missing); by default
+    the capability table's."""
+    first = text.find(start)
+    last = text.find(end)
+    if first < 0 or last < first:
         return None
-    return text[start + len(START_MARKER):end].strip("\n") + "\n"
+    return text[first + len(start):last].strip("\n") + "\n"
 
 
-def update_readme(path: str | Path, table: str | None = None) -> bool:
-    """Rewrite the table between the markers in the README at ``path``; True when it changed.
+def update_readme(path: str | Path, table: str | None = None, *, start: str = START_MARKER,
+                  end: str = END_MARKER) -> bool:
+    """Rewrite the table between the markers (by default the capability table's) in the
+    README at ``path``; True when it changed.
 
     Raises ``ValueError`` when the markers are missing.
     """
     readme = Path(path)
     text = readme.read_text(encoding="utf-8")
-    start = text.find(START_MARKER)
-    end = text.find(END_MARKER)
-    if start < 0 or end < start:
-        raise ValueError(f"{readme} has no {START_MARKER} ... {END_MARKER} section")
+    first = text.find(start)
+    last = text.find(end)
+    if first < 0 or last < first:
+        raise ValueError(f"{readme} has no {start} ... {end} section")
     table = table if table is not None else render_markdown_table()
-    new = text[:start] + START_MARKER + "\n" + table.rstrip("\n") + "\n" + text[end:]
+    new = text[:first] + start + "\n" + table.rstrip("\n") + "\n" + text[last:]
     if new == text:
         return False
     readme.write_text(new, encoding="utf-8")
     return True
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m cloudkit.capabilities [--write README.md]``: print or write the table."""
-    parser = argparse.ArgumentParser(prog="python -m cloudkit.capabilities",
-                                     description="Print the driver capability matrix as Markdown.")
-    parser.add_argument("--write", metavar="README", help="rewrite the table between the markers in README")
-    args = parser.parse_args(argv)
-    if args.write:
-        changed = update_readme(args.write)
-        print(f"{args.write}: {'updated' if changed else 'already up to date'}")
-    else:
-        sys.stdout.write(render_markdown_table())
-    return 0
+if __name__ == "__main__":  # pragma: no cover - ``python -m cloudkit.capabilities``; the CLI lives in _cli
+    from cloudkit._cli.readme import main
 
-
-if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())

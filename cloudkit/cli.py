@@ -1,9 +1,10 @@
 """The ``cloudkit`` command: manage servers on any supported cloud from the shell.
 
 Run ``cloudkit --help`` (or ``cloudkit COMMAND --help``). Credentials come from one
-environment variable per provider (``CLOUDKIT_DIGITALOCEAN_TOKEN``, ``CLOUDKIT_LINODE_TOKEN``,
-``CLOUDKIT_HOSTVIRTUAL_KEY``, ``CLOUDKIT_NEPHOSCALE_USER`` + ``CLOUDKIT_NEPHOSCALE_PASSWORD``)
-or from named accounts in ``~/.config/cloudkit/config.toml``. ``cloudkit demo`` needs neither.
+environment variable per provider, named by its driver's ``credential_names``
+(``CLOUDKIT_DIGITALOCEAN_TOKEN``, ``CLOUDKIT_NEPHOSCALE_USER`` + ``CLOUDKIT_NEPHOSCALE_PASSWORD``,
+...; see :mod:`cloudkit._cli.config`) or from named accounts in ``~/.config/cloudkit/config.toml``.
+``cloudkit demo`` needs neither.
 
 Exit status (one rule, :func:`cloudkit._cli.exit_status`): 0 success; 2 input the user can
 fix, refused before the provider is asked (options, arguments, provider name, base URL, config
@@ -44,10 +45,12 @@ class _Parser(argparse.ArgumentParser):
 
 def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     """Options accepted before or after the subcommand."""
+    from cloudkit.providers import builtin_providers
+
     default = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("global options")
     group.add_argument("--provider", metavar="NAME", default=default,
-                       help="provider: digitalocean, linode, hostvirtual, nephoscale, dummy (in-memory) or "
+                       help=f"provider: {', '.join(builtin_providers())} (dummy: in-memory) or "
                             "a plugin's name; credentials from its environment variable "
                             "(env CLOUDKIT_PROVIDER)")
     group.add_argument("--account", metavar="NAME", default=default,
@@ -115,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     parent = _Parser(add_help=False)
     _global_options(parent, suppress=True)
 
-    parser = _Parser(prog=PROG, description="Manage servers on DigitalOcean, Linode, HostVirtual and "
-                     "NephoScale with one command. Try 'cloudkit demo' first: it needs no account.",
+    parser = _Parser(prog=PROG, description="Manage servers on every supported cloud with one command "
+                     "('cloudkit providers' lists them). Try 'cloudkit demo' first: it needs no account.",
                      epilog="Exit status: 0 success; 2 input you can fix (options, arguments, provider, base URL, "
                             "config file, local files); 1 the provider, network or a remote machine "
                             "failed or said no; 130 Ctrl-C.")
@@ -208,11 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
              "check credentials with one cheap authenticated call (the chosen account, or --all)")
     p.add_argument("--all", action="store_true", help="check every account of the config file")
 
-    from cloudkit.scaffold import add_new_driver_parser
-    from cloudkit.testing.record import add_record_parser
+    from cloudkit._cli.new_driver import add_new_driver_parser
+    from cloudkit._cli.record import add_record_parser
 
     add_new_driver_parser(sub)
-    add_record_parser(sub)
+    add_record_parser(sub, main)
 
     p = leaf(sub, "demo", _demo, "see cloudkit work against a local simulator (no account, no network)")
     p.add_argument("--no-ssh", action="store_true", help="skip the SSH deployment steps")

@@ -6,7 +6,8 @@ Each step's ``run(node, client)`` does its work through a connected
 (``deploy_node`` treats one as a failure and stops there). Reprs never show script text or
 key material.
 
-Loading this module loads paramiko (``import cloudkit`` alone does not).
+Importing this module (and the step classes) loads no paramiko: the SSH client is loaded
+when a step needs it (an ``SSHKeyDeployment`` deriving a public key, a deployment running).
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ import secrets
 import shlex
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from cloudkit._deploy import DeployEvent, ProbeResult
 from cloudkit.errors import ConfigurationError, SSHAuthenticationError
 from cloudkit.models import Node
-from cloudkit.ssh import SSHClient, public_key_line
 from cloudkit.sshkeys import parse_public_key
 
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudkit.ssh import SSHClient
+
 __all__ = [
+    "EVENT_PHASES",
     "DeployEvent",
     "Deployment",
     "FileDeployment",
@@ -35,6 +39,42 @@ __all__ = [
     "ScriptDeployment",
     "ScriptFileDeployment",
 ]
+
+#: Phases reported to ``progress`` (in order): the node exists, it runs with an address,
+#: SSH accepted the login, one step finished, everything finished; or it failed.
+EVENT_PHASES = ("created", "running", "ssh_ready", "step", "deployed", "failed")
+
+
+@dataclass(frozen=True)
+class DeployEvent:
+    """One progress report of ``deploy_node``: ``phase`` (see ``EVENT_PHASES``), the node
+    (as last seen), a message without secrets, ``step``/``total`` for step events, and the
+    seconds since ``deploy_node`` started."""
+
+    phase: str
+    node: Node | None
+    message: str
+    step: int | None = None
+    total: int | None = None
+    elapsed: float = 0.0
+
+
+@dataclass
+class ProbeResult:
+    """What ``probe_node`` found. ``reachable``: an SSH server answered on ``address``;
+    ``auth_ok``: the login worked; ``detail``: the kernel/uptime line the node reported;
+    ``error``: why something did not work."""
+
+    node: Node
+    address: str | None
+    port: int
+    reachable: bool = False
+    auth_ok: bool = False
+    banner: str | None = None
+    detail: str | None = None
+    error: str | None = None
+    host_key_fingerprint: str | None = None
+    elapsed: float = 0.0
 
 
 class Deployment(ABC):
@@ -76,6 +116,8 @@ class SSHKeyDeployment(Deployment):
     """
 
     def __init__(self, key: str | IO[str]) -> None:
+        from cloudkit.ssh import public_key_line  # paramiko: only when a key is given
+
         text = _read_value(key, "key").strip()
         try:
             line = public_key_line(text)

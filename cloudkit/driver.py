@@ -141,6 +141,11 @@ class NodeDriver(LibcloudSurface):
     NODE_ACTIONS: ClassVar[dict[NodeState, frozenset[str]]] = DEFAULT_NODE_ACTIONS
     #: Capability → reason, for things the provider's API cannot do at all.
     UNSUPPORTED: ClassVar[dict[str, str]] = {}
+    #: What the ``cloudkit`` command reads from the environment: variable suffixes, the first for
+    #: ``key``, the optional second for ``secret`` (CLOUDKIT_<TYPE>_KEY / _SECRET by default).
+    credential_names: ClassVar[tuple[str, ...]] = ("KEY", "SECRET")
+    #: create_node arguments ``cloudkit demo`` needs beyond a size, image and location.
+    demo_defaults: ClassVar[dict[str, str]] = {}
     #: Attributes that do not travel when the driver is pickled (caches, clients made on
     #: first use): a dict, list or set arrives empty, anything else as None. A subclass adds
     #: to its bases' names. Locks, events and executors never travel (made anew on arrival).

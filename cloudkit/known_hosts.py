@@ -30,16 +30,24 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudkit.errors import SSHHostKeyError
 
-__all__ = ["KnownHosts", "own_known_hosts_path", "user_known_hosts_path"]
+if TYPE_CHECKING:  # pragma: no cover
+    import paramiko
+
+__all__ = ["KnownHosts", "key_fingerprint", "own_known_hosts_path", "user_known_hosts_path"]
 
 log = logging.getLogger("cloudkit.ssh")
 
 _write_lock = threading.Lock()
 _CERT = "-cert-v01@openssh.com"
+
+
+def key_fingerprint(key: paramiko.PKey) -> str:
+    """The OpenSSH-style ``SHA256:...`` fingerprint of a (public or private) key."""
+    return str(key.fingerprint)
 
 
 def _home(env: Mapping[str, str]) -> str:
@@ -124,10 +132,8 @@ class KnownHosts:
 
     # ------------------------------------------------------------------ deciding
 
-    def verify(self, name: str, key: Any, policy: str) -> None:
+    def verify(self, name: str, key: paramiko.PKey, policy: str) -> None:
         """Accept ``key`` for ``name``, or raise ``SSHHostKeyError`` (see the module's text)."""
-        from cloudkit.ssh import key_fingerprint
-
         entries = self._entries(name)
         presented = f"{key.get_name()} {key_fingerprint(key)}"
         if any(known == key for _, known in entries):
@@ -158,7 +164,7 @@ class KnownHosts:
 
     # ------------------------------------------------------------------ remembering
 
-    def remember(self, name: str, key: Any) -> None:
+    def remember(self, name: str, key: paramiko.PKey) -> None:
         """Record ``key`` for ``name`` in cloudkit's own file (replacing the entries of ``name``
         when the host is fresh). Written whole to a temporary file then renamed, mode 0600."""
         if self.own is None:

@@ -23,14 +23,15 @@ import gc
 import math
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from typing import Any
+from urllib.parse import urlencode
 
 from cloudkit.errors import MalformedResponseError
 
-__all__ = ["follow_links", "gc_paused", "item_key", "justified_pages", "paginate"]
+__all__ = ["cursor_link", "follow_links", "gc_paused", "item_key", "justified_pages", "paginate"]
 
 
 def item_key(item: Any) -> Any:
@@ -209,6 +210,16 @@ def follow_links(
         visited.add(link)
         body = fetch_link(link)
     raise MalformedResponseError(f"listing {what} did not end after {max_pages} pages")
+
+
+def cursor_link(action: str, cursor: Any, params: Mapping[str, Any] | None = None,
+                cursor_param: str = "cursor") -> str | None:
+    """The request path of the page a cursor names (``action?<params>&cursor=<cursor>``), for
+    ``follow_links`` on listings whose pages hand out an opaque cursor instead of a link;
+    None when the cursor is empty (the listing has ended) or not text."""
+    if not isinstance(cursor, str) or not cursor:
+        return None
+    return f"{action}?{urlencode({**(params or {}), cursor_param: cursor})}"
 
 
 _gc_lock = threading.Lock()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Provider",
+    "builtin_providers",
     "check_provider",
     "get_driver",
     "known_providers",
@@ -38,6 +39,8 @@ class Provider(StrEnum):
     LINODE = "linode"
     HOSTVIRTUAL = "hostvirtual"
     NEPHOSCALE = "nephoscale"
+    HETZNER = "hetzner"
+    VULTR = "vultr"
     DUMMY = "dummy"
 
 
@@ -46,6 +49,8 @@ _BUILTIN: dict[str, tuple[str, str]] = {
     Provider.LINODE.value: ("cloudkit.drivers.linode", "LinodeNodeDriver"),
     Provider.HOSTVIRTUAL.value: ("cloudkit.drivers.hostvirtual", "HostVirtualNodeDriver"),
     Provider.NEPHOSCALE.value: ("cloudkit.drivers.nephoscale", "NephoscaleNodeDriver"),
+    Provider.HETZNER.value: ("cloudkit.drivers.hetzner", "HetznerNodeDriver"),
+    Provider.VULTR.value: ("cloudkit.drivers.vultr", "VultrNodeDriver"),
     Provider.DUMMY.value: ("cloudkit.drivers.dummy", "DummyNodeDriver"),
 }
 
@@ -65,6 +70,15 @@ def _entry_points() -> dict[str, str]:
     from importlib import metadata  # imported here: it costs ~30 ms at start-up
 
     return {ep.name.lower(): ep.value for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def builtin_providers() -> list[str]:
+    """The built-in provider names, real providers first and the in-memory ``dummy`` last.
+
+    Everything that lists the built-in drivers (the CLI, the scaffold, the README tables)
+    derives it from here, so a new provider needs only its ``Provider`` member and registry line.
+    """
+    return sorted(_BUILTIN, key=lambda name: name == Provider.DUMMY.value)
 
 
 def known_providers() -> list[str]:

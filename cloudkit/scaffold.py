@@ -8,33 +8,29 @@ tests (cloudkit's conformance suite plus error-mapping and request tests), a REA
 ``pyproject.toml`` declaring the ``cloudkit.drivers`` entry point. It installs and passes its
 own tests as generated; each place the author must change is marked ``TODO(author)``.
 
-The templates live in ``cloudkit/_scaffold/``.
+The templates live in ``cloudkit/_scaffold/``; the command line is :mod:`cloudkit._cli.new_driver`.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any
 
 from cloudkit._version import __version__
+from cloudkit.providers import builtin_providers
 
-__all__ = ["AUTH_CHOICES", "FORMAT_CHOICES", "DriverNames", "add_new_driver_parser", "new_driver",
-           "render_package", "run_new_driver"]
+__all__ = ["AUTH_CHOICES", "FORMAT_CHOICES", "DriverNames", "new_driver", "render_package"]
 
 AUTH_CHOICES = ("token", "basic", "query-key")
 FORMAT_CHOICES = ("json", "xml")
 
 _NAME_RULE = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 _PLACEHOLDER = re.compile(r"\{\{([A-Za-z_]+)\}\}")
-_BUILTIN_NAMES = frozenset({"digitalocean", "linode", "hostvirtual", "nephoscale", "dummy"})
 
 
 @dataclass(frozen=True)
@@ -60,7 +56,7 @@ class DriverNames:
             raise ValueError(
                 f"provider name {name!r} is not usable: use 1 to 40 lowercase letters and digits, starting with "
                 "a letter, words joined by single '-' or '_' (e.g. 'acme' or 'acme-cloud')")
-        if clean in _BUILTIN_NAMES:
+        if clean in builtin_providers():
             raise ValueError(f"{clean!r} is a built-in cloudkit driver; get_driver({clean!r}) would never reach "
                              "a plugin of that name: choose another name")
         words = re.split(r"[-_]", clean)
@@ -224,52 +220,3 @@ def new_driver(name: str, *, auth: str = "token", fmt: str = "json", path: str |
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return root
-
-
-# -- the command line --------------------------------------------------------------------------
-
-
-def add_new_driver_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``new-driver`` to an argparse subparsers object (its ``func`` runs the command)."""
-    text = "generate a ready driver package for a new provider (code, fixtures, tests, entry point)"
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "new-driver", help=text, description=text + ". Every place to change is marked TODO(author).")
-    parser.add_argument("name", help="the provider's name, e.g. acme (package cloudkit-acme)")
-    parser.add_argument("--auth", choices=AUTH_CHOICES, default="token",
-                        help="token: bearer token (default); basic: user name and password; "
-                             "query-key: an API key in the query string")
-    parser.add_argument("--format", dest="fmt", choices=FORMAT_CHOICES, default="json",
-                        help="the API's body format (default json)")
-    parser.add_argument("--path", default=".", metavar="DIR", help="where to create the package (default .)")
-    parser.add_argument("--force", action="store_true", help="replace an existing package folder")
-    parser.set_defaults(func=_command)
-    return parser
-
-
-def _command(ctx: Any) -> int:
-    """The ``func`` set by add_new_driver_parser: takes the CLI's context (or bare args)."""
-    return run_new_driver(getattr(ctx, "args", ctx), stdout=getattr(ctx, "out", None),
-                          stderr=getattr(ctx, "err", None))
-
-
-def run_new_driver(args: argparse.Namespace, *, stdout: IO[str] | None = None,
-                   stderr: IO[str] | None = None) -> int:
-    """Run ``cloudkit new-driver`` for parsed ``args``; 0 on success, 2 for a bad name or folder."""
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
-    try:
-        root = new_driver(args.name, auth=args.auth, fmt=args.fmt, path=args.path,
-                          overwrite=bool(getattr(args, "force", False)))
-    except (ValueError, FileExistsError) as exc:
-        err.write(f"cloudkit new-driver: error: {exc}\n")
-        return 2
-    names = DriverNames.parse(args.name)
-    out.write(
-        f"created {root}\n\n"
-        "next steps:\n"
-        f"  cd {root}\n"
-        '  pip install -e ".[test]"\n'
-        "  pytest -q                       # green as generated\n"
-        '  grep -rn "TODO(author)" .       # every place to change for the real API\n\n'
-        f'then get_driver("{names.name}") finds {names.Name}NodeDriver through its entry point.\n')
-    return 0

@@ -30,12 +30,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import paramiko
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.serialization import SSHPrivateKeyTypes
 
 from cloudkit.errors import (
     ConfigurationError,
@@ -45,7 +46,7 @@ from cloudkit.errors import (
     SSHError,
     SSHHostKeyError,
 )
-from cloudkit.known_hosts import KnownHosts
+from cloudkit.known_hosts import KnownHosts, key_fingerprint
 
 __all__ = [
     "HOST_KEY_POLICIES",
@@ -84,7 +85,7 @@ def _passphrase_bytes(passphrase: str | bytes | None) -> bytes | None:
     return passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
 
 
-def _deserialize(data: bytes, password: bytes | None) -> Any:
+def _deserialize(data: bytes, password: bytes | None) -> PrivateKeyTypes | SSHPrivateKeyTypes:
     if b"BEGIN OPENSSH PRIVATE KEY" in data:
         return serialization.load_ssh_private_key(data, password)
     return serialization.load_pem_private_key(data, password)
@@ -112,7 +113,7 @@ def _parse_private_key(data: bytes, passphrase: str | bytes | None, origin: str)
     return _to_paramiko(obj, origin)
 
 
-def _to_paramiko(obj: Any, origin: str) -> paramiko.PKey:
+def _to_paramiko(obj: PrivateKeyTypes | SSHPrivateKeyTypes, origin: str) -> paramiko.PKey:
     if isinstance(obj, rsa.RSAPrivateKey):
         return paramiko.RSAKey(key=obj)
     if isinstance(obj, ec.EllipticCurvePrivateKey):
@@ -143,11 +144,6 @@ def load_private_key(key: KeySource, passphrase: str | bytes | None = None) -> p
         raise SSHAuthenticationError(
             f"cannot read private key file {path}: {exc.strerror or type(exc).__name__}") from None
     return _parse_private_key(data, passphrase, f"private key file {path}")
-
-
-def key_fingerprint(key: paramiko.PKey) -> str:
-    """The OpenSSH-style ``SHA256:...`` fingerprint of a (public or private) key."""
-    return str(key.fingerprint)
 
 
 def _check_pubkey_line(line: str, origin: str) -> str:

@@ -7,7 +7,7 @@ import inspect
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudkit._cli import UsageError, exit_status
 from cloudkit._cli.context import Context
@@ -31,6 +31,9 @@ from cloudkit._cli.output import (
 )
 from cloudkit.errors import CloudkitError
 from cloudkit.models import Node, NodeAuthSSHKey
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudkit._cli.config import Config
 
 __all__ = [
     "cmd_accounts_check",
@@ -57,10 +60,10 @@ __all__ = [
 def _provider_names(ctx: Context) -> list[str]:
     """The built-in drivers, then every plugin that loads (registered or from an entry point);
     a plugin that does not load is named on stderr and left out."""
-    from cloudkit.capabilities import _builtin_providers, capability_matrix
-    from cloudkit.providers import known_providers
+    from cloudkit.capabilities import capability_matrix
+    from cloudkit.providers import builtin_providers, known_providers
 
-    builtin = _builtin_providers()
+    builtin = builtin_providers()
     names = list(builtin)
     for name in known_providers():
         if name in builtin:
@@ -313,7 +316,7 @@ def cmd_keys_delete(ctx: Context) -> int:
 # ------------------------------------------------------------------------------- accounts
 
 
-def _config(ctx: Context) -> Any:
+def _config(ctx: Context) -> Config:
     from cloudkit._cli.config import choice_from, load_config
 
     choice = choice_from(None, None, ctx.option("config"), None, ctx.env)

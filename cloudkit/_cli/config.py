@@ -1,12 +1,12 @@
 """Where the ``cloudkit`` command finds credentials: environment variables or named accounts.
 
-Environment (one variable per provider; ``CLOUDKIT_BASE_URL`` points any of them at a
-simulator or proxy)::
-
-    CLOUDKIT_DIGITALOCEAN_TOKEN   CLOUDKIT_LINODE_TOKEN   CLOUDKIT_HOSTVIRTUAL_KEY
-    CLOUDKIT_NEPHOSCALE_USER + CLOUDKIT_NEPHOSCALE_PASSWORD
-
-A third-party provider ``acme`` reads ``CLOUDKIT_ACME_KEY`` (and ``CLOUDKIT_ACME_SECRET``).
+Environment: one variable per provider (two for a key and a secret), named
+``CLOUDKIT_<PROVIDER>_<NAME>`` after the driver's ``credential_names``: DigitalOcean's
+``("TOKEN",)`` gives ``CLOUDKIT_DIGITALOCEAN_TOKEN``, NephoScale's ``("USER", "PASSWORD")``
+gives ``CLOUDKIT_NEPHOSCALE_USER`` + ``CLOUDKIT_NEPHOSCALE_PASSWORD``, and a driver that
+declares nothing (a third-party ``acme``) reads ``CLOUDKIT_ACME_KEY`` (and
+``CLOUDKIT_ACME_SECRET``). ``credentials_table()`` is the README's table of them;
+``CLOUDKIT_BASE_URL`` points any of them at a simulator or proxy.
 
 Config file (``~/.config/cloudkit/config.toml``; ``--config PATH`` or ``CLOUDKIT_CONFIG``
 chooses another), a table of named accounts::
@@ -33,31 +33,25 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudkit._cli import UsageError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudkit.driver import NodeDriver
+
 __all__ = [
-    "ENV_CREDENTIALS",
     "Account",
     "Config",
     "Credentials",
+    "credential_names",
+    "credentials_table",
     "default_config_path",
+    "env_credentials",
     "env_names",
     "load_config",
     "resolve",
 ]
-
-#: Provider → (variable holding the key/token, variable holding the secret or None).
-ENV_CREDENTIALS: dict[str, tuple[str, str | None]] = {
-    "digitalocean": ("CLOUDKIT_DIGITALOCEAN_TOKEN", None),
-    "linode": ("CLOUDKIT_LINODE_TOKEN", None),
-    "hostvirtual": ("CLOUDKIT_HOSTVIRTUAL_KEY", None),
-    "nephoscale": ("CLOUDKIT_NEPHOSCALE_USER", "CLOUDKIT_NEPHOSCALE_PASSWORD"),
-}
-
-#: Providers that need no credentials at all (in-memory).
-NO_CREDENTIALS = frozenset({"dummy"})
 
 #: Account fields that hold the key (first found wins) and the secret.
 KEY_FIELDS = ("token", "api_key", "user", "key")
@@ -65,15 +59,82 @@ SECRET_FIELDS = ("password", "secret")
 #: Fields whose values are secrets (never shown, and they make the file's mode matter).
 SECRETIVE = frozenset({"token", "api_key", "key", "password", "secret"})
 ACCOUNT_FIELDS = frozenset({"provider", "base_url", *KEY_FIELDS, *SECRET_FIELDS})
+#: A key variable named so holds a user name, not a secret (NephoScale's USER + PASSWORD).
+_USER_NAME = "USER"
+
+
+def _driver_class(provider: str) -> type[NodeDriver] | None:
+    """The driver class of ``provider``, or None when it cannot be loaded (reported later,
+    when the command builds the driver; here the defaults do)."""
+    from cloudkit.providers import get_driver
+
+    try:
+        return get_driver(provider)
+    except Exception:  # a missing or broken plugin must not break choosing credentials
+        return None
+
+
+def credential_names(provider: str) -> tuple[str, ...]:
+    """The driver's ``credential_names`` (variable suffixes for key and secret); ``()`` for a
+    driver that needs no credentials (the in-memory dummy)."""
+    from cloudkit.driver import NodeDriver
+
+    cls = _driver_class(provider)
+    return (cls or NodeDriver).credential_names
+
+
+def _declares_secret(provider: str) -> bool:
+    """True when the driver itself declares two credentials (then both are needed)."""
+    from cloudkit.driver import NodeDriver
+
+    cls = _driver_class(provider)
+    return (cls is not None and cls.credential_names is not NodeDriver.credential_names
+            and len(cls.credential_names) > 1)
+
+
+def needs_credentials(provider: str) -> bool:
+    """False for a driver that declares no credentials (``credential_names = ()``)."""
+    return bool(credential_names(provider))
+
+
+def _stem(provider: str) -> str:
+    return "CLOUDKIT_" + re.sub(r"[^A-Z0-9]+", "_", provider.upper()).strip("_")
 
 
 def env_names(provider: str) -> tuple[str, str | None]:
-    """The environment variables holding ``provider``'s key and secret."""
-    known = ENV_CREDENTIALS.get(provider)
-    if known is not None:
-        return known
-    stem = "CLOUDKIT_" + re.sub(r"[^A-Z0-9]+", "_", provider.upper()).strip("_")
-    return f"{stem}_KEY", f"{stem}_SECRET"
+    """The environment variables holding ``provider``'s key and secret:
+    ``CLOUDKIT_<PROVIDER>_<NAME>`` for each of the driver's ``credential_names``."""
+    from cloudkit.driver import NodeDriver
+
+    names = credential_names(provider) or NodeDriver.credential_names
+    stem = _stem(provider)
+    return f"{stem}_{names[0]}", (f"{stem}_{names[1]}" if len(names) > 1 else None)
+
+
+def env_credentials() -> dict[str, tuple[str, str | None]]:
+    """Built-in provider → (variable holding the key/token, variable holding the secret or
+    None), for every built-in provider that needs credentials, in the registry's order."""
+    from cloudkit.providers import builtin_providers
+
+    return {p: env_names(p) for p in builtin_providers() if needs_credentials(p)}
+
+
+CREDENTIALS_START = "<!-- credentials:start -->"
+CREDENTIALS_END = "<!-- credentials:end -->"
+
+
+def credentials_table() -> str:
+    """The README's Markdown table of each built-in provider's variables (and a plugin's)."""
+    from cloudkit.providers import get_driver
+
+    lines = ["| Provider | Environment |", "|---|---|"]
+    for provider, (key, secret) in env_credentials().items():
+        lines.append(f"| {get_driver(provider).name} | `{key}`" + (f" and `{secret}`" if secret else "") + " |")
+    from cloudkit.driver import NodeDriver
+
+    key, secret = (f"{_stem('acme')}_{name}" for name in NodeDriver.credential_names)
+    lines.append(f"| a plugin driver `acme` | `{key}` (and `{secret}`) |")
+    return "\n".join(lines) + "\n"
 
 
 def default_config_path(env: Mapping[str, str]) -> Path:
@@ -97,10 +158,11 @@ class Credentials:
         """The values that must never be printed."""
         values = [self.secret] if self.secret else []
         values += url_secrets(self.base_url)
-        if self.provider in NO_CREDENTIALS and self.key == self.provider:
+        names = credential_names(self.provider)
+        if not names and self.key == self.provider:
             return values  # a placeholder, not a secret
-        if self.provider != "nephoscale" or not self.secret:
-            values.append(self.key)  # NephoScale's key is the user name, not a secret
+        if names[:1] != (_USER_NAME,) or not self.secret:
+            values.append(self.key)  # a user name (NephoScale's) is not a secret
         return [v for v in values if v]
 
     def __repr__(self) -> str:
@@ -124,7 +186,7 @@ class Account:
         key = next((self.fields[f] for f in KEY_FIELDS if self.fields.get(f)), None)
         secret = next((self.fields[f] for f in SECRET_FIELDS if self.fields.get(f)), None)
         if key is None:
-            if self.provider in NO_CREDENTIALS:
+            if not needs_credentials(self.provider):
                 key = self.provider
             else:
                 raise UsageError(f"account {self.name!r} in {path} has no credentials "
@@ -340,14 +402,24 @@ def _from_env(provider: str, env: Mapping[str, str]) -> Credentials | None:
     if not key:
         return None
     secret = env.get(secret_var) if secret_var else None
-    if provider in ENV_CREDENTIALS and secret_var is not None and not secret:
+    if secret_var is not None and not secret and _declares_secret(provider):
         raise UsageError(f"{key_var} is set but {secret_var} is not: {provider} needs both")
     source = f"environment ({key_var}{' + ' + secret_var if secret and secret_var else ''})"
     return Credentials(provider, key, secret or None, None, None, source)
 
 
+def _providers_in(env: Mapping[str, str]) -> list[str]:
+    """The built-in providers that need credentials and have a variable of theirs set (only
+    those drivers are loaded to learn their variables' names)."""
+    from cloudkit.providers import builtin_providers
+
+    set_names = [name for name, value in env.items() if value and name.startswith("CLOUDKIT_")]
+    return [p for p in builtin_providers()
+            if any(name.startswith(_stem(p) + "_") for name in set_names) and needs_credentials(p)]
+
+
 def _env_hint() -> str:
-    names = [f"{k}" if s is None else f"{k} + {s}" for k, s in ENV_CREDENTIALS.values()]
+    names = [f"{k}" if s is None else f"{k} + {s}" for k, s in env_credentials().values()]
     return ", ".join(names)
 
 
@@ -402,7 +474,7 @@ def resolve(choice: Choice, env: Mapping[str, str]) -> Credentials:
         from_env = _from_env(provider, env)
         if from_env is not None:
             return _with_base_url(from_env, choice.base_url)
-        if provider in NO_CREDENTIALS:
+        if not needs_credentials(provider):
             return Credentials(provider, provider, None, choice.base_url, None, "no credentials needed")
         config = load_config(choice.config_path, required=choice.config_required)
         matching = [a for a in config.accounts.values() if a.provider == provider]
@@ -418,7 +490,7 @@ def resolve(choice: Choice, env: Mapping[str, str]) -> Credentials:
         needed = key_var + (f" and {secret_var}" if secret_var else "")
         raise UsageError(f"no credentials for {provider}: set {needed}, or add an account to "
                          f"{config.path} and pass --account NAME")
-    found = [c for c in (_from_env(p, env) for p in ENV_CREDENTIALS) if c is not None]
+    found = [c for c in (_from_env(p, env) for p in _providers_in(env)) if c is not None]
     if len(found) == 1:
         return _with_base_url(found[0], choice.base_url)
     if len(found) > 1:

@@ -15,6 +15,7 @@ import os
 import shlex
 import tempfile
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from cloudkit._cli.output import (
     LOCATION_COLUMNS,
     NODE_COLUMNS,
     SIZE_COLUMNS,
+    Column,
     image_dict,
     key_dict,
     location_dict,
@@ -38,14 +40,15 @@ from cloudkit._cli.output import (
 if TYPE_CHECKING:  # pragma: no cover
     from cloudkit._deploy import DeployEvent
     from cloudkit.driver import NodeDriver
-    from cloudkit.models import NodeImage, NodeLocation, NodeSize
+    from cloudkit.models import Node, NodeImage, NodeLocation, NodeSize
     from cloudkit.testing.sshd import SSHServer
 
 __all__ = ["run_demo"]
 
 SHOWN = 5  # rows of each catalogue listing shown
-#: The demo server's name; HostVirtual wants a fully qualified domain name.
-NAMES = {"hostvirtual": "cloudkit-demo-1.example.com"}
+#: The demo server's name, unless the driver's ``demo_defaults`` give another (HostVirtual
+#: wants a fully qualified domain name).
+NAME = "cloudkit-demo-1"
 
 SCRIPT = """#!/bin/sh
 # what a real deployment would do: install and configure something
@@ -70,7 +73,7 @@ class _Demo:
         self.say()
         self.say(f"$ cloudkit {text}" + (f"    # {note}" if note else ""))
 
-    def table(self, rows: list[dict[str, Any]], columns: Any, what: str) -> None:
+    def table(self, rows: list[dict[str, Any]], columns: Sequence[Column], what: str) -> None:
         print_table(rows[:SHOWN], columns, empty=f"(no {what})", stream=self.out)
         if len(rows) > SHOWN:
             self.say(f"... and {len(rows) - SHOWN} more {what}")
@@ -134,9 +137,9 @@ def _keys(workdir: Path) -> tuple[Path, str, Path]:
 
 def run_demo(ctx: Context) -> int:
     """Run the demo; returns the exit status."""
-    from cloudkit.providers import check_provider
+    from cloudkit.providers import Provider, check_provider
 
-    provider = check_provider(ctx.option("provider") or "digitalocean")
+    provider = check_provider(ctx.option("provider") or Provider.DIGITAL_OCEAN)
     try:
         from cloudkit.testing.simulator import PROVIDERS, simulate
     except ImportError as exc:  # pragma: no cover - the simulator ships with cloudkit
@@ -188,16 +191,18 @@ def _flow(demo: _Demo, driver: NodeDriver, sshd: SSHServer | None, workdir: Path
     pair = driver.import_key_pair_from_string("cloudkit-demo", public)
     demo.say(f"added key {pair.name} (fingerprint {pair.fingerprint or '-'})")
 
-    name = NAMES.get(getattr(driver, "type", ""), "cloudkit-demo-1")
+    extra: dict[str, Any] = dict(driver.demo_defaults)
+    name = extra.pop("name", NAME)
+    extra.update(_fast_create(driver))
     if sshd is not None:
-        node = _deploy(demo, driver, sshd, name, size, image, location, login, teammate)
+        node = _deploy(demo, driver, sshd, name, size, image, location, login, teammate, extra)
     else:
         demo.command(f"nodes create {name} --size {size.id} --image {image.id} --location {location.id} "
                      f"--ssh-key {login}.pub --wait")
         from cloudkit.models import NodeAuthSSHKey
 
         node = driver.create_node(name=name, size=size, image=image, location=location,
-                                  auth=NodeAuthSSHKey(public), **_fast_create(driver))
+                                  auth=NodeAuthSSHKey(public), **extra)
         demo.say(f"created {node.name} ({node.id}), state {node.state.value}")
         with demo.ctx.progress.waiting(f"waiting for {node.name} to be running"):
             [(node, addresses)] = driver.wait_until_running([node], timeout=60, wait_period=1.0)
@@ -239,7 +244,7 @@ def _wait_gone(driver: NodeDriver, node_id: str, seconds: float = 10.0) -> None:
 
 
 def _deploy(demo: _Demo, driver: NodeDriver, sshd: SSHServer, name: str, size: NodeSize, image: NodeImage,
-            location: NodeLocation, login: Path, teammate: Path) -> Any:
+            location: NodeLocation, login: Path, teammate: Path, extra: dict[str, Any]) -> Node:
     from cloudkit.deployment import MultiStepDeployment, ScriptDeployment, SSHKeyDeployment
 
     script = SCRIPT
@@ -256,7 +261,7 @@ def _deploy(demo: _Demo, driver: NodeDriver, sshd: SSHServer, name: str, size: N
     node = driver.deploy_node(name=name, size=size, image=image, location=location,
                               deploy=MultiStepDeployment(steps), ssh_key=str(login), ssh_username=sshd.user,
                               ssh_port=sshd.port, timeout=60, ssh_timeout=5, wait_period=1.0,
-                              progress=progress, ex_destroy_on_failure=True, **_fast_create(driver))
+                              progress=progress, ex_destroy_on_failure=True, **extra)
     output = (steps[1].stdout or "").strip()
     if output:
         demo.say("  script output: " + output.replace("\n", "\n                 "))

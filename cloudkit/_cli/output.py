@@ -86,7 +86,9 @@ def node_dict(node: Node) -> dict[str, Any]:
 def size_dict(size: NodeSize) -> dict[str, Any]:
     """A size as JSON-ready data."""
     return {"id": size.id, "name": size.name, "vcpus": size.vcpus, "ram": size.ram, "disk": size.disk,
-            "bandwidth": size.bandwidth, "price": size.price, "extra": safe_extra(size.extra)}
+            "bandwidth": size.bandwidth, "price": size.price,
+            "currency": size.extra.get("currency") or "USD" if size.price is not None else None,
+            "extra": safe_extra(size.extra)}
 
 
 def image_dict(image: NodeImage) -> dict[str, Any]:
@@ -106,7 +108,7 @@ def key_dict(pair: KeyPair) -> dict[str, Any]:
             "public_key": pair.public_key, "extra": safe_extra(pair.extra)}
 
 
-def print_json(data: Any, stream: IO[str] | None = None) -> None:
+def print_json(data: object, stream: IO[str] | None = None) -> None:
     """Write ``data`` as indented JSON."""
     out = stream or sys.stdout
     out.write(json.dumps(data, indent=2, default=str) + "\n")
@@ -125,7 +127,7 @@ _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def shown(value: Any) -> str:
+def shown(value: object) -> str:
     """``value`` as text safe to print on a terminal: control characters (escape sequences,
     carriage returns, newlines, bidirectional overrides) written as visible escapes, as
     JSON output writes them, so a provider-supplied name cannot drive the terminal."""
@@ -205,7 +207,8 @@ SIZE_COLUMNS = (
     Column("VCPUS", key("vcpus"), ">"),
     Column("RAM MB", key("ram"), ">"),
     Column("DISK GB", key("disk"), ">"),
-    Column("USD/HOUR", key("price"), ">"),
+    Column("PRICE/HOUR", key("price"), ">"),
+    Column("CURRENCY", key("currency")),
 )
 IMAGE_COLUMNS = (Column("ID", key("id")), Column("NAME", key("name")))
 LOCATION_COLUMNS = (Column("ID", key("id")), Column("NAME", key("name")), Column("COUNTRY", key("country")))

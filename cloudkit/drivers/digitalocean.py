@@ -305,6 +305,7 @@ class DigitalOceanNodeDriver(DigitalOceanStorageMixin, NodeDriver):
     name = "DigitalOcean"
     type = "digitalocean"
     website = "https://www.digitalocean.com"
+    credential_names: ClassVar[tuple[str, ...]] = ("TOKEN",)
     connectionCls = DigitalOceanConnection
     features: ClassVar[dict[str, list[str]]] = {"create_node": ["ssh_key"]}
     NODE_STATE_MAP: ClassVar[dict[str, NodeState]] = {

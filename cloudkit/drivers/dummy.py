@@ -63,6 +63,7 @@ class DummyNodeDriver(NodeDriver):
     name = "Dummy"
     type = "dummy"
     website = "https://example.invalid/dummy"
+    credential_names: ClassVar[tuple[str, ...]] = ()  # in memory: no credentials needed
     connectionCls = _NoNetwork
     features: ClassVar[dict[str, list[str]]] = {"create_node": ["ssh_key", "password"]}
     NODE_STATE_MAP: ClassVar[dict[str, NodeState]] = {state.value: state for state in NodeState}

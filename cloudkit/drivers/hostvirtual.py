@@ -315,6 +315,8 @@ class HostVirtualNodeDriver(NodeDriver):
     name = "HostVirtual"
     type = "hostvirtual"
     website = "https://www.hostvirtual.com"
+    credential_names: ClassVar[tuple[str, ...]] = ("KEY",)
+    demo_defaults: ClassVar[dict[str, str]] = {"name": "cloudkit-demo-1.example.com"}
     connectionCls = HostVirtualConnection
     features: ClassVar[dict[str, list[str]]] = {
         "create_node": ["ssh_key", "password", "generates_password"]}

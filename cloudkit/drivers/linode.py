@@ -453,6 +453,7 @@ class LinodeNodeDriver(LinodeStorageMixin, NodeDriver):
     name = "Linode"
     type = "linode"
     website = "https://www.linode.com/"
+    credential_names: ClassVar[tuple[str, ...]] = ("TOKEN",)
     connectionCls = LinodeConnection
     features: ClassVar[dict[str, list[str]]] = {
         "create_node": ["ssh_key", "password", "generates_password"]}

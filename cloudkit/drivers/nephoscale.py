@@ -335,6 +335,7 @@ class NephoscaleNodeDriver(NodeDriver):
     name = "NephoScale"
     type = "nephoscale"
     website = "https://www.nephoscale.com"
+    credential_names: ClassVar[tuple[str, ...]] = ("USER", "PASSWORD")
     connectionCls = NephoscaleConnection
     features: ClassVar[dict[str, list[str]]] = {"create_node": ["ssh_key", "password"]}
 

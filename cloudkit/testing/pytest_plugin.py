@@ -9,17 +9,19 @@ gets it::
         assert sim.node_count() == 1
 
 The factory returns a started :class:`~cloudkit.testing.simulator.Simulator`; every simulator
-it made is stopped at teardown.
+it made is stopped at teardown. Loading the plugin loads neither the simulator nor any driver
+into the test run: they are imported when a test first uses the fixture.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cloudkit.testing.simulator import Simulator
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudkit.testing.simulator import Simulator
 
 __all__ = ["cloudkit_simulator"]
 
@@ -27,6 +29,8 @@ __all__ = ["cloudkit_simulator"]
 @pytest.fixture
 def cloudkit_simulator() -> Iterator[Callable[..., Simulator]]:
     """A factory: ``cloudkit_simulator(provider="digitalocean", **options)`` → started Simulator."""
+    from cloudkit.testing.simulator import Simulator
+
     started: list[Simulator] = []
 
     def factory(provider: str = "digitalocean", **options: Any) -> Simulator:

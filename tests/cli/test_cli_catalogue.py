@@ -28,7 +28,7 @@ def test_sizes_images_locations_as_json(cli: CliRunner, sim: Simulator) -> None:
 
 def test_catalogue_tables(cli: CliRunner) -> None:
     sizes = cli.ok("sizes").out.splitlines()
-    assert sizes[0].split() == ["ID", "NAME", "VCPUS", "RAM", "MB", "DISK", "GB", "USD/HOUR"]
+    assert sizes[0].split() == ["ID", "NAME", "VCPUS", "RAM", "MB", "DISK", "GB", "PRICE/HOUR", "CURRENCY"]
     assert any("s-1vcpu-1gb" in line for line in sizes[1:])
     assert cli.ok("images").out.splitlines()[0].split() == ["ID", "NAME"]
     assert "nyc1" in cli.ok("locations").out

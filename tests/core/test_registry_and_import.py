@@ -18,7 +18,8 @@ from cloudkit.drivers.dummy import DummyNodeDriver
 def test_provider_is_a_str_enum() -> None:
     assert Provider.DIGITAL_OCEAN == "digitalocean"
     assert isinstance(Provider.LINODE, str)
-    assert {p.value for p in Provider} == {"digitalocean", "linode", "hostvirtual", "nephoscale", "dummy"}
+    assert {p.value for p in Provider} == {"digitalocean", "linode", "hostvirtual", "nephoscale", "hetzner", "vultr",
+                                           "dummy"}
 
 
 def test_get_driver_by_enum_name_and_any_case() -> None:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import pytest
 
 from cloudkit.driver import NodeDriver
-from cloudkit.drivers import digitalocean, linode
+from cloudkit.drivers import digitalocean, hetzner, linode, vultr
 from cloudkit.models import NodeAuthPassword, NodeAuthSSHKey
 from cloudkit.providers import Provider, get_driver
 from cloudkit.testing.conformance import DriverConformance
@@ -131,8 +131,29 @@ class TestNephoScaleConformance(SimulatorConformance):
                 "ex_max_poll_interval": 0.02}
 
 
+class TestHetznerConformance(SimulatorConformance):
+    provider = "hetzner"
+    key = "hetzner-conformance-token-3e3e3e3e"
+    sim_options: ClassVar[dict[str, Any]] = {"token": key}
+    page_size = (hetzner, 2)
+    list_nodes_pages = 3
+    create_node_kwargs: ClassVar[dict[str, Any]] = {
+        "name": "conf-1", "size": "cx22", "image": "debian-12", "location": "fsn1", "auth": NodeAuthSSHKey(PUBKEY)}
+
+
+class TestVultrConformance(SimulatorConformance):
+    provider = "vultr"
+    key = "VULTRCONFORMANCEKEY0123456789ABCDEF"
+    sim_options: ClassVar[dict[str, Any]] = {"token": key}
+    page_size = (vultr, 2)
+    list_nodes_pages = 3
+    create_node_kwargs: ClassVar[dict[str, Any]] = {
+        "name": "conf-1", "size": "vc2-1c-1gb", "image": "2136", "location": "ewr", "auth": NodeAuthSSHKey(PUBKEY)}
+
+
 def test_every_builtin_driver_has_a_conformance_class() -> None:
     classes: list[type[SimulatorConformance]] = [TestDigitalOceanConformance, TestLinodeConformance,
-                                                 TestHostVirtualConformance, TestNephoScaleConformance]
+                                                 TestHostVirtualConformance, TestNephoScaleConformance,
+                                                 TestHetznerConformance, TestVultrConformance]
     builtin = {p.value for p in Provider} - {"dummy"}
     assert {cls.provider for cls in classes} == builtin

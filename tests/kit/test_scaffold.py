@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 import cloudkit
-from cloudkit.scaffold import AUTH_CHOICES, FORMAT_CHOICES, DriverNames, add_new_driver_parser, new_driver
+from cloudkit._cli.new_driver import add_new_driver_parser
+from cloudkit.scaffold import AUTH_CHOICES, FORMAT_CHOICES, DriverNames, new_driver
 
 CLOUDKIT_ROOT = str(Path(cloudkit.__file__).resolve().parents[1])
 

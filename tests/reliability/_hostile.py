@@ -173,6 +173,15 @@ def echo(status: int) -> Behaviour:
     return behave
 
 
+#: The CLI's credential environment of each driver, holding the hostile tests' secrets.
+ENV_OF = {
+    "digitalocean": {"CLOUDKIT_DIGITALOCEAN_TOKEN": KEY},
+    "linode": {"CLOUDKIT_LINODE_TOKEN": KEY},
+    "hostvirtual": {"CLOUDKIT_HOSTVIRTUAL_KEY": KEY},
+    "nephoscale": {"CLOUDKIT_NEPHOSCALE_USER": KEY, "CLOUDKIT_NEPHOSCALE_PASSWORD": SECRET},
+}
+
+
 def make_driver(provider: str, url: str, **kwargs: Any) -> NodeDriver:
     """A driver of ``provider`` pointed at ``url``, with the round-2 credentials."""
     cls = get_driver(provider)

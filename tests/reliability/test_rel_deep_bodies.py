@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from _hostile import KEY, PROVIDERS, SECRET, HostileServer, fixed, make_driver
+from _hostile import ENV_OF, PROVIDERS, HostileServer, fixed, make_driver
 
 from cloudkit.cli import main
 from cloudkit.errors import MalformedResponseError, ServerError
@@ -54,14 +54,6 @@ def test_deep_json_error_helper_returns_none() -> None:
     resp = JsonResponse(204, {}, b"")
     resp.body = DEEP_ARRAYS
     assert resp.json_error_body() is None
-
-
-ENV_OF = {
-    "digitalocean": {"CLOUDKIT_DIGITALOCEAN_TOKEN": KEY},
-    "linode": {"CLOUDKIT_LINODE_TOKEN": KEY},
-    "hostvirtual": {"CLOUDKIT_HOSTVIRTUAL_KEY": KEY},
-    "nephoscale": {"CLOUDKIT_NEPHOSCALE_USER": KEY, "CLOUDKIT_NEPHOSCALE_PASSWORD": SECRET},
-}
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from _hostile import KEY, PROVIDERS, SECRET, HostileServer, a_node, echo, make_driver
+from _hostile import ENV_OF, KEY, PROVIDERS, SECRET, HostileServer, a_node, echo, make_driver
 
 from cloudkit.cli import main
 from cloudkit.driver import NodeDriver
@@ -127,14 +127,6 @@ def test_truncated_excerpt_does_not_leak_a_prefix() -> None:
     err = ProviderError("x", 400, body="y" * 290 + KEY)  # cut to 300 characters mid-key
     scrub_exception(err, forms_for("digitalocean"))
     assert KEY[:5] not in err.body
-
-
-ENV_OF = {
-    "digitalocean": {"CLOUDKIT_DIGITALOCEAN_TOKEN": KEY},
-    "linode": {"CLOUDKIT_LINODE_TOKEN": KEY},
-    "hostvirtual": {"CLOUDKIT_HOSTVIRTUAL_KEY": KEY},
-    "nephoscale": {"CLOUDKIT_NEPHOSCALE_USER": KEY, "CLOUDKIT_NEPHOSCALE_PASSWORD": SECRET},
-}
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

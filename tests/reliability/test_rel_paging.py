@@ -35,22 +35,22 @@ def server() -> Iterator[LoopbackServer]:
         yield srv
 
 
-def droplets(first_id: int, count: int) -> list[dict[str, Any]]:
+def numbered(template: dict[str, Any], name_field: str, first_id: int, count: int) -> list[dict[str, Any]]:
+    """``count`` copies of ``template`` with ids from ``first_id`` and matching names."""
     out = []
     for i in range(count):
-        item = copy.deepcopy(DROPLET)
-        item["id"], item["name"] = first_id + i, f"node-{first_id + i}"
+        item = copy.deepcopy(template)
+        item["id"], item[name_field] = first_id + i, f"node-{first_id + i}"
         out.append(item)
     return out
+
+
+def droplets(first_id: int, count: int) -> list[dict[str, Any]]:
+    return numbered(DROPLET, "name", first_id, count)
 
 
 def linodes(first_id: int, count: int) -> list[dict[str, Any]]:
-    out = []
-    for i in range(count):
-        item = copy.deepcopy(LINODE)
-        item["id"], item["label"] = first_id + i, f"node-{first_id + i}"
-        out.append(item)
-    return out
+    return numbered(LINODE, "label", first_id, count)
 
 
 def do_driver(server: LoopbackServer) -> Any:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from _hostile import KEY, PROVIDERS, SECRET, HostileServer, a_node, fixed, make_driver
+from _hostile import ENV_OF, PROVIDERS, HostileServer, a_node, fixed, make_driver
 from _rel_support import list_once
 
 from cloudkit.cli import main
@@ -75,14 +75,6 @@ def test_redirect_is_not_retried_nor_followed(provider: str) -> None:
             list_once(driver)
     assert len(server.requests) == 1
     assert "elsewhere" not in server.requests[0].line
-
-
-ENV_OF = {
-    "digitalocean": {"CLOUDKIT_DIGITALOCEAN_TOKEN": KEY},
-    "linode": {"CLOUDKIT_LINODE_TOKEN": KEY},
-    "hostvirtual": {"CLOUDKIT_HOSTVIRTUAL_KEY": KEY},
-    "nephoscale": {"CLOUDKIT_NEPHOSCALE_USER": KEY, "CLOUDKIT_NEPHOSCALE_PASSWORD": SECRET},
-}
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -27,6 +27,8 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "linode": ("cloudkit.testing.simulator.linode", "LinodeAPI"),
     "hostvirtual": ("cloudkit.testing.simulator.hostvirtual", "HostVirtualAPI"),
     "nephoscale": ("cloudkit.testing.simulator.nephoscale", "NephoScaleAPI"),
+    "hetzner": ("cloudkit.testing.simulator.hetzner", "HetznerAPI"),
+    "vultr": ("cloudkit.testing.simulator.vultr", "VultrAPI"),
 }
 
 REDACTED = "<redacted>"

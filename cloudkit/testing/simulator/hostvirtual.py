@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from cloudkit.errors import ValidationError
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
 from cloudkit.testing.simulator._http import SimRequest, SimResponse
-from cloudkit.testing.simulator.base import ProviderAPI, Route, dumps
+from cloudkit.testing.simulator.base import ProviderAPI, dumps, seed_options
 
 __all__ = ["HostVirtualAPI"]
 
@@ -89,6 +89,13 @@ class HostVirtualAPI(ProviderAPI):
 
     name = "hostvirtual"
     option_defaults: ClassVar[dict[str, Any]] = {"empty_list_404": True, "locations_shape": "object"}
+    auth = "query:key"
+    messages: ClassVar[dict[int, str]] = {
+        401: "Unauthorized: invalid API key", 403: "Forbidden: this API key may not do that",
+        429: "Too Many Requests: slow down", 500: "Internal Server Error", 503: "Service Unavailable"}
+    retry_after_style = "whole"
+    node_table = "packages"
+    node_flag = "built"
     routes = (
         ("GET", r"/cloud/servers", "list_servers"),
         ("GET", rf"/cloud/server{_OPT_ID}", "get_server"),
@@ -135,36 +142,14 @@ class HostVirtualAPI(ProviderAPI):
     def make_token(self) -> str:
         return secrets.token_hex(20)
 
-    def authenticate(self, request: SimRequest, route: Route | None) -> str | SimResponse | None:
-        keys = request.query.get("key")
-        if not keys:
-            return None
-        access = self.tokens.get(keys[-1])
-        return access if access is not None else self.unauthorized()
-
     def error(self, status: int, message: str, **extra: Any) -> SimResponse:
         return SimResponse(status, dumps({"error": {"code": status, "message": message}}))
-
-    def unauthorized(self) -> SimResponse:
-        return self.error(401, "Unauthorized: invalid API key")
-
-    def forbidden(self) -> SimResponse:
-        return self.error(403, "Forbidden: this API key may not do that")
 
     def not_found(self, what: str = "") -> SimResponse:
         return self.error(404, f"Not Found: {what or 'No Records Found'}")
 
     def bad_body(self, message: str) -> SimResponse:
         return self.error(412, f"Precondition Failed: {message}")
-
-    def throttled(self, retry_after: float) -> SimResponse:
-        resp = self.error(429, "Too Many Requests: slow down")
-        resp.headers.append(("Retry-After", str(max(1, round(retry_after))) if retry_after >= 1
-                             else f"{retry_after:g}"))
-        return resp
-
-    def server_error(self, status: int) -> SimResponse:
-        return self.error(status, "Internal Server Error" if status == 500 else "Service Unavailable")
 
     def normalise_path(self, path: str) -> str:
         return path.rstrip("/") or "/"
@@ -177,53 +162,28 @@ class HostVirtualAPI(ProviderAPI):
     def _servers(self) -> list[Package]:
         return [p for p in self.packages.values() if p.built]
 
-    def node_count(self) -> int:
-        with self.lock:
-            self.settle()
-            return sum(1 for p in self.packages.values() if p.built)
-
     def package_count(self) -> int:
         with self.lock:
             return len(self.packages)
-
-    def node_ids(self) -> list[str]:
-        with self.lock:
-            return [p.mbpkgid for p in self._servers()]
-
-    def node_status(self, node_id: str) -> str | None:
-        with self.lock:
-            self.settle()
-            p = self.packages.get(node_id)
-            return p.status if p is not None and p.built else None
-
-    def set_node_status(self, node_id: str, status: str) -> None:
-        with self.lock:
-            self.packages[node_id].status = status
-            self.changed()
 
     def seed_nodes(self, count: int, *, tag: str | None = None, name_prefix: str = "node",
                    **fields: Any) -> list[str]:
         """Add ``count`` built, running servers (HostVirtual has no tags)."""
         if tag is not None:
             raise ValueError("HostVirtual has no tags")
-        plan = self.plans[fields.pop("plan", fields.pop("size", "VR1G"))]
-        image = self.images[fields.pop("image", "3101")]
-        location_id = fields.pop("location", "310")
-        status = fields.pop("status", "RUNNING")
-        if fields:
-            raise TypeError(f"unknown seed field(s): {', '.join(sorted(fields))}")
-        location = (location_id, self.locations[location_id])
-        ids: list[str] = []
-        with self.lock:
-            start = len(self.packages)
-            for i in range(count):
-                p = Package(str(next(self._ids)), next(self._seq), plan)
-                p.built, p.fqdn, p.image, p.location, p.status = (
-                    True, f"{name_prefix}-{start + i + 1}.example.com", image, location, status)
-                self.packages[p.mbpkgid] = p
-                ids.append(p.mbpkgid)
-            self.changed()
-        return ids
+        opts = seed_options(fields, {"plan": "VR1G", "image": "3101", "location": "310", "status": "RUNNING"},
+                            {"size": "plan"})
+        plan, image = self.plans[opts["plan"]], self.images[opts["image"]]
+        location = (opts["location"], self.locations[opts["location"]])
+
+        def make(n: int) -> str:
+            p = Package(str(next(self._ids)), next(self._seq), plan)
+            p.built, p.fqdn, p.image, p.location, p.status = (
+                True, f"{name_prefix}-{n}.example.com", image, location, opts["status"])
+            self.packages[p.mbpkgid] = p
+            return p.mbpkgid
+
+        return self.seeding(count, make)
 
     # -- rendering --------------------------------------------------------------------------------
 
@@ -463,10 +423,7 @@ class HostVirtualAPI(ProviderAPI):
                 p.status = final
                 self.changed()
 
-        if self.options.action_seconds <= 0:
-            done()
-        else:
-            self.later(self.options.action_seconds, done)
+        self.after(self.options.action_seconds, done)
 
     def package_action(self, request: SimRequest, action: str, path_id: str | None) -> SimResponse:
         p = self._package(self._pkg_id(request, path_id))

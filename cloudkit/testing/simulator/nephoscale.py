@@ -21,8 +21,6 @@ The provider's documentation is gone; this follows the fact sheet's best reading
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
 import re
 import secrets
@@ -32,7 +30,7 @@ from typing import Any, ClassVar
 from cloudkit.errors import ValidationError
 from cloudkit.sshkeys import parse_public_key
 from cloudkit.testing.simulator._http import SimRequest, SimResponse
-from cloudkit.testing.simulator.base import ProviderAPI, Route, dumps
+from cloudkit.testing.simulator.base import ProviderAPI, dumps, seed_options
 
 __all__ = ["NephoScaleAPI"]
 
@@ -97,6 +95,13 @@ class NephoScaleAPI(ProviderAPI):
 
     name = "nephoscale"
     option_defaults: ClassVar[dict[str, Any]] = {"username": "simuser"}
+    auth = "basic"
+    messages: ClassVar[dict[int, str]] = {401: "Authorization failed: invalid username or password",
+                                          403: "You are not allowed to perform this action"}
+    retry_after_style = "whole"
+    node_table = "servers"
+    node_id_type = int
+    status_field = "power"
     routes = (
         ("GET", r"/datacenter/zone", "list_zones"),
         ("GET", r"/image/server", "list_images"),
@@ -164,42 +169,13 @@ class NephoScaleAPI(ProviderAPI):
     def credentials(self) -> tuple[str, str | None]:
         return self.username, self.token
 
-    def authenticate(self, request: SimRequest, route: Route | None) -> str | SimResponse | None:
-        header = request.headers.get("authorization")
-        if not header:
-            return None
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "basic":
-            return self.unauthorized()
-        try:
-            pair = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            return self.unauthorized()
-        access = self.tokens.get(pair)
-        return access if access is not None else self.unauthorized()
-
     def error(self, status: int, message: str, **extra: Any) -> SimResponse:
         body = {"success": False, "response": status, "message": message, "subcode": extra.get("subcode", 1),
                 "data": {}}
         return SimResponse(status, dumps(body))
 
-    def unauthorized(self) -> SimResponse:
-        return self.error(401, "Authorization failed: invalid username or password")
-
-    def forbidden(self) -> SimResponse:
-        return self.error(403, "You are not allowed to perform this action")
-
     def not_found(self, what: str = "") -> SimResponse:
         return self.error(404, f"{what or 'Resource'} not found")
-
-    def throttled(self, retry_after: float) -> SimResponse:
-        resp = self.error(429, "Too many requests")
-        resp.headers.append(("Retry-After", str(max(1, round(retry_after))) if retry_after >= 1
-                             else f"{retry_after:g}"))
-        return resp
-
-    def server_error(self, status: int) -> SimResponse:
-        return self.error(status, "Internal server error" if status == 500 else "Service unavailable")
 
     def normalise_path(self, path: str) -> str:
         return path.rstrip("/") or "/"
@@ -240,26 +216,8 @@ class NephoScaleAPI(ProviderAPI):
 
     # -- introspection ----------------------------------------------------------------------------
 
-    def node_count(self) -> int:
-        with self.lock:
-            return len(self.servers)
-
-    def node_ids(self) -> list[str]:
-        with self.lock:
-            return [str(i) for i in self.servers]
-
-    def node_status(self, node_id: str) -> str | None:
-        with self.lock:
-            self.settle()
-            s = self.servers.get(int(node_id))
-            return s.power if s else None
-
-    def set_node_status(self, node_id: str, status: str) -> None:
-        with self.lock:
-            s = self.servers[int(node_id)]
-            s.power = status
-            s.ready = s.ready or status == "on"
-            self.changed()
+    def status_forced(self, node: Any, status: str) -> None:
+        node.ready = node.ready or status == "on"
 
     def _default_keys(self) -> tuple[dict[str, Any], dict[str, Any]]:
         server_key = next((k for k in self.keys.values() if k["key_group"] == 1), None)
@@ -275,25 +233,21 @@ class NephoScaleAPI(ProviderAPI):
         """Add ``count`` running cloud servers (NephoScale has no tags)."""
         if tag is not None:
             raise ValueError("NephoScale has no tags")
-        type_ = self.types[int(fields.pop("service_type", fields.pop("size", 3)))]
-        image = self.images[int(fields.pop("image", 301))]
-        zone = self.zones[int(fields.pop("zone", 93001))]
-        power = fields.pop("status", "on")
-        if fields:
-            raise TypeError(f"unknown seed field(s): {', '.join(sorted(fields))}")
-        ids: list[str] = []
-        with self.lock:
-            server_key, console_key = self._default_keys()
-            start = len(self.servers)
-            for i in range(count):
-                name = f"{name_prefix}-{start + i + 1}"
-                s = Server(next(self._ids), next(self._seq), name, name[:15].rstrip("-_"), type_, image, zone,
-                           server_key, console_key)
-                s.power, s.ready = power, True
-                self.servers[s.id] = s
-                ids.append(str(s.id))
-            self.changed()
-        return ids
+        opts = seed_options(fields, {"service_type": 3, "image": 301, "zone": 93001, "status": "on"},
+                            {"size": "service_type"})
+        type_, image = self.types[int(opts["service_type"])], self.images[int(opts["image"])]
+        zone = self.zones[int(opts["zone"])]
+        server_key, console_key = self._default_keys()
+
+        def make(n: int) -> int:
+            name = f"{name_prefix}-{n}"
+            s = Server(next(self._ids), next(self._seq), name, name[:15].rstrip("-_"), type_, image, zone,
+                       server_key, console_key)
+            s.power, s.ready = opts["status"], True
+            self.servers[s.id] = s
+            return s.id
+
+        return self.seeding(count, make)
 
     # -- rendering --------------------------------------------------------------------------------
 
@@ -451,10 +405,7 @@ class NephoScaleAPI(ProviderAPI):
                 s.power = target
                 self.changed()
 
-        if seconds <= 0:
-            done()
-        else:
-            self.later(seconds, done)
+        self.after(seconds, done)
         return self._job(verb, seconds, s)
 
     # -- keys -------------------------------------------------------------------------------------
