@@ -273,9 +273,16 @@ def test_the_layers_point_one_way() -> None:
         wrong = sorted(t for t in targets if t in edges or t.startswith(("cloudkit._cli.", "cloudkit.testing.")))
         assert not wrong, f"the core module {module} imports {wrong} (the CLI and testing sit on top)"
     drivers = {m for m in graph if m.startswith("cloudkit.drivers.")}
+
+    def provider(name: str) -> str:
+        # issue 19's storage mixins are part of their provider (cloudkit/drivers/_<provider>_storage.py,
+        # until 17a's packages give them a home as drivers/<provider>/storage.py)
+        part = name.split(".")[2]
+        return part[1:-len("_storage")] if part.startswith("_") and part.endswith("_storage") else part
+
     for module in drivers:
-        own = module.split(".")[2]
-        others = sorted(t for t in graph[module] if t in drivers and t.split(".")[2] != own)
+        own = provider(module)
+        others = sorted(t for t in graph[module] if t in drivers and provider(t) != own)
         assert not others, f"{module} imports another driver: {others}"
 
 
