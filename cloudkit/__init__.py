@@ -44,6 +44,10 @@ from cloudkit.models import (
     NodeLocation,
     NodeSize,
     NodeState,
+    StorageVolume,
+    StorageVolumeState,
+    VolumeSnapshot,
+    VolumeSnapshotState,
 )
 from cloudkit.providers import Provider, get_driver, known_providers, register_driver, unregister_driver
 
@@ -78,8 +82,12 @@ __all__ = [
     "SSHAuthenticationError",
     "SSHError",
     "ServerError",
+    "StorageVolume",
+    "StorageVolumeState",
     "TLSError",
     "ValidationError",
+    "VolumeSnapshot",
+    "VolumeSnapshotState",
     "WaitTimeoutError",
     "__version__",
     "get_driver",

@@ -29,6 +29,10 @@ __all__ = [
     "NodeLocation",
     "NodeSize",
     "NodeState",
+    "StorageVolume",
+    "StorageVolumeState",
+    "VolumeSnapshot",
+    "VolumeSnapshotState",
 ]
 
 
@@ -49,6 +53,34 @@ class NodeState(StrEnum):
     RECONFIGURING = "reconfiguring"
     MIGRATING = "migrating"
     NORMAL = "normal"
+    UPDATING = "updating"
+
+
+class StorageVolumeState(StrEnum):
+    """A block storage volume's state; the values match Apache libcloud's."""
+
+    AVAILABLE = "available"
+    ERROR = "error"
+    INUSE = "inuse"
+    CREATING = "creating"
+    DELETING = "deleting"
+    DELETED = "deleted"
+    BACKUP = "backup"
+    ATTACHING = "attaching"
+    UNKNOWN = "unknown"
+    MIGRATING = "migrating"
+    UPDATING = "updating"
+
+
+class VolumeSnapshotState(StrEnum):
+    """A volume snapshot's state; the values match Apache libcloud's."""
+
+    AVAILABLE = "available"
+    ERROR = "error"
+    CREATING = "creating"
+    DELETING = "deleting"
+    RESTORING = "restoring"
+    UNKNOWN = "unknown"
     UPDATING = "updating"
 
 
@@ -271,6 +303,110 @@ class NodeAuthPassword:
         return "<hidden>"
 
 
+@dataclass(eq=False, repr=False, slots=True)
+class StorageVolume:
+    """A block storage volume of ``size`` GB.
+
+    Positional order is libcloud's: ``StorageVolume(id, name, size, driver, state, extra)``.
+    ``extra["region"]`` is the id of the location it lives in, and the node it is attached to
+    is in ``extra`` under the provider's name (DigitalOcean ``droplet_ids``, empty when
+    detached; Linode ``linode_id``, None when detached).
+    """
+
+    id: str
+    name: str
+    size: int
+    driver: NodeDriver | None = None
+    state: StorageVolumeState = StorageVolumeState.UNKNOWN
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if type(self.id) is not str:
+            self.id = _sid(self.id)
+        state: Any = self.state  # libcloud code may pass None
+        if type(state) is not StorageVolumeState:
+            self.state = StorageVolumeState.UNKNOWN if state is None else StorageVolumeState(state)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StorageVolume) and (self.id, self.driver) == (other.id, other.driver)
+
+    def __hash__(self) -> int:
+        return hash(("volume", self.id))
+
+    def __repr__(self) -> str:
+        return (f"<StorageVolume id={self.id!r} name={self.name!r} size={self.size} "
+                f"state={self.state.value} driver={_driver_name(self.driver)}>")
+
+    def _need_driver(self) -> NodeDriver:
+        if self.driver is None:
+            from cloudkit.errors import ConfigurationError
+
+            raise ConfigurationError(f"volume {self.id} is not bound to a driver")
+        return self.driver
+
+    def list_snapshots(self) -> list[VolumeSnapshot]:
+        """This volume's snapshots, through its driver."""
+        return self._need_driver().list_volume_snapshots(self)
+
+    def attach(self, node: Node, device: str | None = None) -> bool:
+        """Attach this volume to ``node`` through its driver."""
+        return self._need_driver().attach_volume(node, self, device)
+
+    def detach(self) -> bool:
+        """Detach this volume from its node through its driver."""
+        return self._need_driver().detach_volume(self)
+
+    def snapshot(self, name: str | None = None) -> VolumeSnapshot:
+        """Snapshot this volume through its driver."""
+        return self._need_driver().create_volume_snapshot(self, name)
+
+    def destroy(self) -> bool:
+        """Delete this volume through its driver."""
+        return self._need_driver().destroy_volume(self)
+
+
+@dataclass(eq=False, repr=False, slots=True)
+class VolumeSnapshot:
+    """A snapshot of a volume. ``size`` GB (or None), ``created`` a UTC datetime (or None).
+
+    Positional order is libcloud's: ``VolumeSnapshot(id, driver, size, extra, created, state,
+    name)``.
+    """
+
+    id: str
+    driver: NodeDriver | None = None
+    size: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    created: _dt.datetime | None = None
+    state: VolumeSnapshotState = VolumeSnapshotState.UNKNOWN
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if type(self.id) is not str:
+            self.id = _sid(self.id)
+        state: Any = self.state  # libcloud code may pass None
+        if type(state) is not VolumeSnapshotState:
+            self.state = VolumeSnapshotState.UNKNOWN if state is None else VolumeSnapshotState(state)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VolumeSnapshot) and (self.id, self.driver) == (other.id, other.driver)
+
+    def __hash__(self) -> int:
+        return hash(("snapshot", self.id))
+
+    def __repr__(self) -> str:
+        return (f"<VolumeSnapshot id={self.id!r} name={self.name!r} size={self.size} "
+                f"state={self.state.value} driver={_driver_name(self.driver)}>")
+
+    def destroy(self) -> bool:
+        """Delete this snapshot through its driver."""
+        if self.driver is None:
+            from cloudkit.errors import ConfigurationError
+
+            raise ConfigurationError(f"snapshot {self.id} is not bound to a driver")
+        return self.driver.destroy_volume_snapshot(self)
+
+
 # -- pickling ------------------------------------------------------------------------------------
 
 _FIELDS: dict[type, attrgetter[Any]] = {}
@@ -287,5 +423,5 @@ def _reduce_model(self: Any) -> tuple[type, tuple[Any, ...]]:
     return (cls, get(self))
 
 
-for _model in (Node, NodeSize, NodeImage, NodeLocation, KeyPair):
+for _model in (Node, NodeSize, NodeImage, NodeLocation, KeyPair, StorageVolume, VolumeSnapshot):
     _model.__reduce__ = _reduce_model  # type: ignore[method-assign]

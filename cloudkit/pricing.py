@@ -2,7 +2,8 @@
 
 The file ships inside the installed package. A user can point to their own file with
 the ``pricing_file`` argument or the ``CLOUDKIT_PRICING_FILE`` environment variable.
-A size price is either a number (hourly) or ``{"hourly": h, "monthly": m}``.
+A size price is either a number (hourly) or ``{"hourly": h, "monthly": m}``. Block storage
+prices sit under ``storage``: per provider, ``{"volume": {"gb_hourly": h, "gb_monthly": m}}``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from cloudkit.errors import ConfigurationError
 
-__all__ = ["clear_pricing_cache", "get_pricing", "get_pricing_file_path", "get_size_price", "get_size_prices"]
+__all__ = ["clear_pricing_cache", "get_pricing", "get_pricing_file_path", "get_size_price", "get_size_prices",
+           "get_volume_price"]
 
 ENV_VAR = "CLOUDKIT_PRICING_FILE"
 
@@ -87,3 +89,19 @@ def get_size_price(provider: str, size_id: str | int,
                    pricing_file: str | os.PathLike[str] | None = None) -> float | None:
     """The hourly USD price of ``size_id`` at ``provider``, or None when unknown."""
     return get_size_prices(provider, pricing_file).get(str(size_id))
+
+
+def get_volume_price(provider: str, pricing_file: str | os.PathLike[str] | None = None) -> float | None:
+    """The hourly USD price of one GB of block storage at ``provider`` (``storage`` section;
+    ``gb_monthly`` / 730 when no hourly rate is given), or None when unknown."""
+    table = get_pricing(pricing_file).get("storage")
+    entry = table.get(str(provider).lower(), {}).get("volume") if isinstance(table, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    hourly = entry.get("gb_hourly")
+    if isinstance(hourly, (int, float)) and not isinstance(hourly, bool):
+        return float(hourly)
+    monthly = entry.get("gb_monthly")
+    if isinstance(monthly, (int, float)) and not isinstance(monthly, bool):
+        return round(float(monthly) / 730, 8)
+    return None

@@ -16,7 +16,7 @@ from cloudkit.errors import ConfigurationError, NotSupportedError, ValidationErr
 from cloudkit.models import NodeImage
 
 if TYPE_CHECKING:  # pragma: no cover
-    from cloudkit.models import Node, NodeLocation
+    from cloudkit.models import Node, NodeLocation, StorageVolume, VolumeSnapshot
 
 __all__ = ["IMAGES_NOT_YET", "IPS_NOT_YET", "VOLUMES_NOT_YET", "LibcloudSurface", "alias", "not_yet"]
 
@@ -90,42 +90,42 @@ class LibcloudSurface:
         raise self._not_supported("copy_image")
 
     @not_yet(VOLUMES_NOT_YET)
-    def list_volumes(self) -> list[Any]:
+    def list_volumes(self) -> list[StorageVolume]:
         """Block storage volumes."""
         raise self._not_supported("list_volumes")
 
     @not_yet(VOLUMES_NOT_YET)
     def create_volume(self, size: int, name: str, location: NodeLocation | str | None = None,
-                      snapshot: Any = None) -> Any:
+                      snapshot: VolumeSnapshot | str | None = None) -> StorageVolume:
         """Create a volume of ``size`` GB."""
         raise self._not_supported("create_volume")
 
     @not_yet(VOLUMES_NOT_YET)
-    def attach_volume(self, node: Node | str, volume: Any, device: str | None = None) -> bool:
+    def attach_volume(self, node: Node | str, volume: StorageVolume | str, device: str | None = None) -> bool:
         """Attach a volume to a node."""
         raise self._not_supported("attach_volume")
 
     @not_yet(VOLUMES_NOT_YET)
-    def detach_volume(self, volume: Any) -> bool:
+    def detach_volume(self, volume: StorageVolume | str) -> bool:
         """Detach a volume from its node."""
         raise self._not_supported("detach_volume")
 
     @not_yet(VOLUMES_NOT_YET)
-    def destroy_volume(self, volume: Any) -> bool:
+    def destroy_volume(self, volume: StorageVolume | str) -> bool:
         """Delete a volume."""
         raise self._not_supported("destroy_volume")
 
     @not_yet(VOLUMES_NOT_YET)
-    def list_volume_snapshots(self, volume: Any) -> list[Any]:
+    def list_volume_snapshots(self, volume: StorageVolume | str) -> list[VolumeSnapshot]:
         """A volume's snapshots."""
         raise self._not_supported("list_volume_snapshots")
 
     @not_yet(VOLUMES_NOT_YET)
-    def create_volume_snapshot(self, volume: Any, name: str | None = None) -> Any:
+    def create_volume_snapshot(self, volume: StorageVolume | str, name: str | None = None) -> VolumeSnapshot:
         """Snapshot a volume."""
         raise self._not_supported("create_volume_snapshot")
 
     @not_yet(VOLUMES_NOT_YET)
-    def destroy_volume_snapshot(self, snapshot: Any) -> bool:
+    def destroy_volume_snapshot(self, snapshot: VolumeSnapshot | str) -> bool:
         """Delete a volume snapshot."""
         raise self._not_supported("destroy_volume_snapshot")

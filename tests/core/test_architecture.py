@@ -265,9 +265,13 @@ def test_the_layers_point_one_way() -> None:
         wrong = sorted(t for t in targets if t in edges or t.startswith(("cloudkit._cli.", "cloudkit.testing.")))
         assert not wrong, f"the core module {module} imports {wrong} (the CLI and testing sit on top)"
     drivers = {m for m in graph if m.startswith("cloudkit.drivers.")}
+
+    def provider(name: str) -> str:
+        return name.split(".")[2]
+
     for module in drivers:
-        own = module.split(".")[2]
-        others = sorted(t for t in graph[module] if t in drivers and t.split(".")[2] != own)
+        own = provider(module)
+        others = sorted(t for t in graph[module] if t in drivers and provider(t) != own)
         assert not others, f"{module} imports another driver: {others}"
 
 

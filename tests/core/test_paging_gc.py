@@ -176,7 +176,9 @@ def test_objects_the_program_froze_stay_frozen() -> None:
         assert frozen > 0
         with gc_paused():
             junk = [[i] for i in range(100)]
-        assert gc.get_freeze_count() == frozen
+        # Not unfrozen (0) nor frozen again with the new objects: at most what was frozen (other
+        # threads of the test run may free some frozen objects meanwhile), and most of it.
+        assert frozen // 2 < gc.get_freeze_count() <= frozen
         assert len(junk) == 100
     finally:
         gc.unfreeze()

@@ -18,6 +18,7 @@ from cloudkit.drivers.digitalocean.rules import (
     _check_tag,
     _merge_create_attr,
 )
+from cloudkit.drivers.digitalocean.storage import DigitalOceanStorage
 from cloudkit.errors import NotFoundError, ValidationError
 from cloudkit.models import (
     KeyPair,
@@ -30,7 +31,6 @@ from cloudkit.models import (
     NodeState,
 )
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
-from cloudkit.surface import IPS_NOT_YET, VOLUMES_NOT_YET, not_yet
 
 _RUNNING_ACTIONS = frozenset({"reboot_node", "stop_node", "destroy_node", "ex_power_cycle_node",
                               "ex_rebuild_node", "ex_rename_node"})
@@ -39,7 +39,7 @@ _STOPPED_ACTIONS = frozenset({"start_node", "destroy_node", "ex_resize_node", "e
 _EX_ACTIONS = ("ex_power_cycle_node", "ex_rebuild_node", "ex_rename_node", "ex_resize_node")
 
 
-class DigitalOceanNodeDriver(DropletActions, DigitalOceanCatalogue):
+class DigitalOceanNodeDriver(DigitalOceanStorage, DropletActions, DigitalOceanCatalogue):
     """DigitalOcean droplets through API v2."""
 
     name = "DigitalOcean"
@@ -243,40 +243,3 @@ class DigitalOceanNodeDriver(DropletActions, DigitalOceanCatalogue):
     def ex_get_node_details(self, node_id: Node | str) -> Node:
         """libcloud's name for ``get_node``."""
         return self.get_node(object_id(node_id, "node"))
-
-    # -- not in cloudkit yet (libcloud's signatures; raise before any request) -----------------
-
-    @not_yet(VOLUMES_NOT_YET)
-    def delete_volume_snapshot(self, snapshot: object) -> bool:
-        """Delete a volume snapshot."""
-        raise self._not_supported("delete_volume_snapshot")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_list_floating_ips(self) -> list[Any]:
-        """The account's floating IPs."""
-        raise self._not_supported("ex_list_floating_ips")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_get_floating_ip(self, ip: str) -> Any:
-        """One floating IP."""
-        raise self._not_supported("ex_get_floating_ip")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_create_floating_ip(self, location: NodeLocation | str) -> Any:
-        """Reserve a floating IP in ``location``."""
-        raise self._not_supported("ex_create_floating_ip")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_delete_floating_ip(self, ip: object) -> bool:
-        """Release a floating IP."""
-        raise self._not_supported("ex_delete_floating_ip")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_attach_floating_ip_to_node(self, node: Node | str, ip: object) -> bool:
-        """Point a floating IP at a droplet."""
-        raise self._not_supported("ex_attach_floating_ip_to_node")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_detach_floating_ip_from_node(self, node: Node | str, ip: object) -> bool:
-        """Unassign a floating IP from its droplet."""
-        raise self._not_supported("ex_detach_floating_ip_from_node")

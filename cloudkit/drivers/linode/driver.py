@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from cloudkit.driver import object_id
 from cloudkit.drivers.linode.catalogue import LinodeCatalogue
 from cloudkit.drivers.linode.connection import API, NEEDED_SCOPES, LinodeConnection, missing_scopes
-from cloudkit.drivers.linode.disks import LinodeDisk, LinodeDisks
+from cloudkit.drivers.linode.disks import LinodeDisks
 from cloudkit.drivers.linode.rules import (
     _IMAGE_ID,
     _SLUG,
@@ -25,10 +25,11 @@ from cloudkit.drivers.linode.rules import (
     generate_root_password,
     validate_label,
 )
+from cloudkit.drivers.linode.storage import LinodeStorage
 from cloudkit.errors import ForbiddenError, ValidationError
 from cloudkit.models import Node, NodeAuthPassword, NodeAuthSSHKey, NodeImage, NodeLocation, NodeSize, NodeState
 from cloudkit.parsing import as_dict
-from cloudkit.surface import IMAGES_NOT_YET, IPS_NOT_YET, VOLUMES_NOT_YET, alias, not_yet
+from cloudkit.surface import alias
 
 #: Every instance ``status`` the API documents (plus ``resizing``, seen from older API versions).
 LINODE_STATE_MAP: dict[str, NodeState] = {
@@ -70,7 +71,7 @@ LINODE_NODE_ACTIONS: dict[NodeState, frozenset[str]] = {
 }
 
 
-class LinodeNodeDriver(LinodeDisks, LinodeCatalogue):
+class LinodeNodeDriver(LinodeStorage, LinodeDisks, LinodeCatalogue):
     """Linode API v4: ``get_driver(Provider.LINODE)(token)``."""
 
     name = "Linode"
@@ -293,59 +294,3 @@ class LinodeNodeDriver(LinodeDisks, LinodeCatalogue):
     def get_image(self, image_id: NodeImage | str | None = None, image: NodeImage | str | None = None) -> NodeImage:
         """One image by id (``linode/debian12``); ``image=`` is libcloud's Linode name."""
         return self.ex_get_image(alias(image_id, image, "image_id", "image"))
-
-    # -- not in cloudkit yet (libcloud's Linode signatures; raise before any request) ----------
-
-    @not_yet(IMAGES_NOT_YET)
-    def create_image(self, node: Node | str | None = None, name: str | None = None,
-                     description: str | None = None, disk: LinodeDisk | str | None = None) -> NodeImage:
-        """Make an image from a disk (libcloud's Linode: ``create_image(disk, name, description)``)."""
-        raise self._not_supported("create_image")
-
-    @not_yet(VOLUMES_NOT_YET)
-    def create_volume(self, size: int, name: str, location: NodeLocation | str | None = None,
-                      snapshot: object = None, node: Node | str | None = None,
-                      tags: Sequence[str] | None = None) -> Any:
-        """Create a volume (libcloud's Linode order is ``(name, size, ...)``: use keywords)."""
-        raise self._not_supported("create_volume")
-
-    @not_yet(VOLUMES_NOT_YET)
-    def attach_volume(self, node: Node | str, volume: object, device: str | None = None,
-                      persist_across_boots: bool = True) -> bool:
-        """Attach a volume to a Linode."""
-        raise self._not_supported("attach_volume")
-
-    @not_yet(VOLUMES_NOT_YET)
-    def ex_get_volume(self, volume_id: str) -> Any:
-        """One volume."""
-        raise self._not_supported("ex_get_volume")
-
-    @not_yet(VOLUMES_NOT_YET)
-    def ex_resize_volume(self, volume: object, size: int) -> bool:
-        """Grow a volume to ``size`` GB."""
-        raise self._not_supported("ex_resize_volume")
-
-    @not_yet(VOLUMES_NOT_YET)
-    def ex_clone_volume(self, volume: object, name: str) -> Any:
-        """Copy a volume."""
-        raise self._not_supported("ex_clone_volume")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_list_addresses(self) -> list[Any]:
-        """The account's IP addresses."""
-        raise self._not_supported("ex_list_addresses")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_list_node_addresses(self, node: Node | str) -> list[Any]:
-        """A Linode's IP addresses."""
-        raise self._not_supported("ex_list_node_addresses")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_allocate_private_address(self, node: Node | str, address_type: str = "ipv4") -> Any:
-        """Give a Linode a private address."""
-        raise self._not_supported("ex_allocate_private_address")
-
-    @not_yet(IPS_NOT_YET)
-    def ex_share_address(self, node: Node | str, addresses: Sequence[Any]) -> bool:
-        """Share addresses with a Linode (IP failover)."""
-        raise self._not_supported("ex_share_address")

@@ -61,6 +61,7 @@ class DigitalOceanAPI(KeysAndTags):
         ("GET", r"/v2/images", "list_images"),
         ("GET", r"/v2/images/([^/]+)", "get_image"),
         ("GET", r"/v2/sizes", "list_sizes"),
+        ("GET", r"/v2/reserved_ips", "list_reserved_ips"),
         ("GET", r"/v2/regions", "list_regions"),
         ("GET", r"/v2/account/keys", "list_keys"),
         ("POST", r"/v2/account/keys", "create_key"),
@@ -82,6 +83,8 @@ class DigitalOceanAPI(KeysAndTags):
         self.actions: dict[int, Action] = {}
         self.keys: dict[int, dict[str, Any]] = {}
         self.tags: dict[str, dict[str, Any]] = {}
+        #: ip -> reserved IP object (listing only so far; reserving and assigning: issue 19 phase 2)
+        self.reserved_ips: dict[str, dict[str, Any]] = {}
         self._droplet_ids = itertools.count(400_000_001)
         self._seq = itertools.count(1)
         self._action_ids = itertools.count(2_000_000_001)
@@ -486,6 +489,9 @@ class DigitalOceanAPI(KeysAndTags):
         if image is None:
             self.fail(404, _NOT_FOUND)
         return self.json_response(200, {"image": image})
+
+    def list_reserved_ips(self, request: SimRequest) -> SimResponse:
+        return self.paged_list(request, list(self.reserved_ips.values()), key="reserved_ips")
 
     def list_sizes(self, request: SimRequest) -> SimResponse:
         return self.paged_list(request, list(self.sizes.values()), key="sizes")

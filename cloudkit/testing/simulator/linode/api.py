@@ -64,6 +64,7 @@ class LinodeAPI(KeysTagsEvents):
         ("POST", rf"{_V}/linode/instances/{_ID}/rebuild", "rebuild_instance"),
         ("POST", rf"{_V}/linode/instances/{_ID}/resize", "resize_instance"),
         ("GET", rf"{_V}/linode/instances/{_ID}/ips", "get_ips"),
+        ("GET", rf"{_V}/networking/ips", "list_ips"),
         ("GET", rf"{_V}/linode/types", "list_types", True),
         ("GET", rf"{_V}/linode/types/([^/]+)", "get_type", True),
         ("GET", rf"{_V}/images", "list_images", True),
@@ -427,14 +428,23 @@ class LinodeAPI(KeysTagsEvents):
         self._job(inst, "linode_resize", "migrating", final, self.options.action_seconds, effect)
         return self.json_response(200, {})
 
+    @staticmethod
+    def _address(inst: Instance, address: str, public: bool) -> dict[str, Any]:
+        gateway = ".".join([*address.split(".")[:3], "1"]) if public else None
+        return {"address": address, "gateway": gateway,
+                "subnet_mask": "255.255.255.0" if public else "255.255.128.0", "prefix": 24 if public else 17,
+                "type": "ipv4", "public": public, "rdns": None, "linode_id": inst.id, "region": inst.region}
+
+    def list_ips(self, request: SimRequest) -> SimResponse:
+        """Every IPv4 address of the account's Linodes (``GET /v4/networking/ips``)."""
+        return self.paged_list(request, [self._address(inst, a, not a.startswith("192.168."))
+                                         for inst in self.instances.values() for a in inst.ipv4])
+
     def get_ips(self, request: SimRequest, linode_id: str) -> SimResponse:
         inst = self._instance(linode_id)
 
         def addr(address: str, public: bool) -> dict[str, Any]:
-            gateway = ".".join([*address.split(".")[:3], "1"]) if public else None
-            return {"address": address, "gateway": gateway,
-                    "subnet_mask": "255.255.255.0" if public else "255.255.128.0", "prefix": 24 if public else 17,
-                    "type": "ipv4", "public": public, "rdns": None, "linode_id": inst.id, "region": inst.region}
+            return self._address(inst, address, public)
 
         publics = [a for a in inst.ipv4 if not a.startswith("192.168.")]
         privates = [a for a in inst.ipv4 if a.startswith("192.168.")]
