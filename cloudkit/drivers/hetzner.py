@@ -3,16 +3,13 @@
 Bearer token; listings page with ``page``/``per_page`` (50 at most) and say how far they go in
 ``meta.pagination`` (``last_page``, ``total_entries``); errors are
 ``{"error": {"code", "message", "details"}}``; server changes are asynchronous actions
-(``/actions/{id}``) that the API answers at once, so an action returns True when accepted and
-the server's ``status`` shows its progress (``wait_until_running`` waits on it).
+(``/actions/{id}``): an action returns True once accepted, or once done with ``ex_wait=True``.
 
-The model: node id = server id as text; labels are tags (``key`` for an empty value, else
-``key=value``) and ``list_nodes(tag=...)`` sends them as a ``label_selector``; a size is a server
-type (``ram`` MB from the API's GB, ``disk`` GB, ``price`` the net hourly price in the API's
-currency, EUR, which ``extra["currency"]`` names, for the location asked for or else the first
-listed); images are system, app, snapshot and backup images of both architectures; a location
-is a Hetzner location (its data centres via ``ex_list_datacenters``). Deprecated server types
-and images are listed with the deprecation in ``extra`` (nothing is hidden).
+The model: labels are tags (``key``, or ``key=value``; ``list_nodes(tag=...)`` sends a
+``label_selector``); a size is a server type (``ram`` MB, ``disk`` GB, ``price`` the net hourly
+price in EUR, ``extra["currency"]``, for the location asked for or else the first listed); images
+are system, app, snapshot and backup images (x86 and arm); a location is a Hetzner location (data
+centres: ``ex_list_datacenters``). Deprecated types and images are listed, marked in ``extra``.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ from typing import Any, ClassVar
 from cloudkit import models
 from cloudkit.connection import BearerTokenConnection
 from cloudkit.driver import DEFAULT_NODE_ACTIONS, NodeDriver, object_id
-from cloudkit.errors import MalformedResponseError, ProviderError, ValidationError
+from cloudkit.errors import ProviderError, ValidationError
 from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
 from cloudkit.parsing import as_dict, as_list, opt_float, opt_int, parse_datetime, parser, req, req_id, split_ips
 from cloudkit.response import JsonResponse
@@ -145,7 +142,6 @@ class HetznerNodeDriver(NodeDriver):
     website = "https://www.hetzner.com/cloud"
     connectionCls = HetznerConnection
     credential_names: ClassVar[tuple[str, ...]] = ("TOKEN",)
-    demo_defaults: ClassVar[dict[str, str]] = {}
     features: ClassVar[dict[str, list[str]]] = {"create_node": ["ssh_key", "generates_password"]}
     NODE_STATE_MAP: ClassVar[dict[str, NodeState]] = HETZNER_STATE_MAP
     NODE_ACTIONS: ClassVar[dict[NodeState, frozenset[str]]] = HETZNER_NODE_ACTIONS
@@ -168,21 +164,24 @@ class HetznerNodeDriver(NodeDriver):
         return f"/servers/{server_id}{suffix}"
 
     def _action(self, node: Node | str, action: str, command: str, ex_force: bool,
-                data: Any = None) -> dict[str, Any]:
+                data: Any = None, ex_wait: bool = False) -> dict[str, Any]:
         self._check_action(node, action, ex_force)
         body = self.connection.request(self._server_path(node, f"/actions/{command}"), data=data,
                                        method="POST").object
         self._check_failed(body)
-        return as_dict(body, f"Hetzner {command} answer")
+        answer = as_dict(body, f"Hetzner {command} answer")
+        if ex_wait and isinstance(answer.get("action"), dict):
+            self.ex_wait_for_action(answer["action"].get("id"))
+        return answer
 
     def _check_failed(self, body: Any) -> None:
         """An action the API reports as failed already (``status: error``) raises ProviderError."""
         action = body.get("action") if isinstance(body, dict) else None
         if isinstance(action, dict) and action.get("status") == "error":
             error = _sub(action, "error")
-            raise ProviderError(f"Hetzner action {action.get('command')} failed: "
-                                f"{error.get('message', 'no reason given')}", 200, code=error.get("code"),
-                                driver=self.name)
+            reason = error.get("message", "no reason given")
+            raise ProviderError(f"Hetzner action {action.get('command')} failed: {reason}", 200,
+                                code=error.get("code"), driver=self.name)
 
     # -- parsing ------------------------------------------------------------------------------
 
@@ -230,8 +229,7 @@ class HetznerNodeDriver(NodeDriver):
         name = obj.get("name") or obj.get("description") or image_id
         keys = ("type", "status", "description", "os_flavor", "os_version", "architecture", "disk_size",
                 "image_size", "rapid_deploy", "bound_to", "labels", "deprecated", "deleted")
-        extra = {key: obj.get(key) for key in keys}
-        extra["created"] = parse_datetime(obj.get("created"))
+        extra = {**{key: obj.get(key) for key in keys}, "created": parse_datetime(obj.get("created"))}
         return NodeImage(image_id, str(name), self, extra)
 
     @parser("Hetzner location")
@@ -260,11 +258,9 @@ class HetznerNodeDriver(NodeDriver):
     def list_nodes(self, tag: str | None = None) -> list[Node]:
         """Every server; with ``tag`` (a label selector such as ``env=prod`` or ``web``), only the
         servers it selects (the API filters)."""
-        params = None
-        if tag is not None:
-            if not isinstance(tag, str) or not tag.strip():
-                raise ValidationError("tag must be a non-empty label selector")
-            params = {"label_selector": tag}
+        if tag is not None and (not isinstance(tag, str) or not tag.strip()):
+            raise ValidationError("tag must be a non-empty label selector")
+        params = {"label_selector": tag} if tag is not None else None
         return [self._to_node(item) for item in self._paged("/servers", "servers", params)]
 
     def get_node(self, node_id: str) -> Node:
@@ -318,25 +314,23 @@ class HetznerNodeDriver(NodeDriver):
             if pair.fingerprint == fingerprint and pair.id:
                 return pair.id
         stored = self.import_key_pair_from_string(f"cloudkit-{fingerprint.replace(':', '')[:12]}", public_key)
-        if stored.id is None:  # pragma: no cover - the parser requires an id
-            raise MalformedResponseError("Hetzner SSH key answer without an id")
-        return stored.id
+        return str(stored.id)  # the key parser requires an id
 
-    def reboot_node(self, node: Node | str, ex_force: bool = False) -> bool:
+    def reboot_node(self, node: Node | str, ex_force: bool = False, *, ex_wait: bool = False) -> bool:
         """POST .../actions/reboot (a soft reboot through ACPI)."""
-        return bool(self._action(node, "reboot_node", "reboot", ex_force))
+        return bool(self._action(node, "reboot_node", "reboot", ex_force, ex_wait=ex_wait))
 
-    def start_node(self, node: Node | str, ex_force: bool = False) -> bool:
+    def start_node(self, node: Node | str, ex_force: bool = False, *, ex_wait: bool = False) -> bool:
         """POST .../actions/poweron."""
-        return bool(self._action(node, "start_node", "poweron", ex_force))
+        return bool(self._action(node, "start_node", "poweron", ex_force, ex_wait=ex_wait))
 
-    def stop_node(self, node: Node | str, ex_force: bool = False) -> bool:
+    def stop_node(self, node: Node | str, ex_force: bool = False, *, ex_wait: bool = False) -> bool:
         """POST .../actions/shutdown (graceful, through ACPI; ``ex_power_off_node`` cuts power)."""
-        return bool(self._action(node, "stop_node", "shutdown", ex_force))
+        return bool(self._action(node, "stop_node", "shutdown", ex_force, ex_wait=ex_wait))
 
-    def ex_power_off_node(self, node: Node | str, ex_force: bool = False) -> bool:
+    def ex_power_off_node(self, node: Node | str, ex_force: bool = False, *, ex_wait: bool = False) -> bool:
         """POST .../actions/poweroff (like pulling the plug)."""
-        return bool(self._action(node, "ex_power_off_node", "poweroff", ex_force))
+        return bool(self._action(node, "ex_power_off_node", "poweroff", ex_force, ex_wait=ex_wait))
 
     def ex_rebuild_node(self, node: Node | str, image: NodeImage | str, ex_force: bool = False) -> str | None:
         """Reinstall the server from ``image`` (its disk is wiped); returns the new root
@@ -354,6 +348,13 @@ class HetznerNodeDriver(NodeDriver):
     def ex_get_action(self, action_id: int | str) -> dict[str, Any]:
         """One action (``status`` running, success or error; ``progress`` 0..100)."""
         return self._one(f"/actions/{object_id(action_id, 'action')}", "action")
+
+    def ex_wait_for_action(self, action_id: int | str, timeout: float = 600.0) -> dict[str, Any]:
+        """The action once it is no longer running; ProviderError when it ended in ``error``."""
+        def done() -> dict[str, Any] | None:
+            self._check_failed({"action": (action := self.ex_get_action(action_id))})
+            return action if action.get("status") != "running" else None
+        return self.poll_until(done, timeout=timeout, interval=1.0, what=f"Hetzner action {action_id}")
 
     def list_sizes(self, location: NodeLocation | str | None = None) -> list[NodeSize]:
         """Server types; with ``location``, only those priced there, at that location's price."""

@@ -117,3 +117,16 @@ def test_wrong_token_is_invalid_creds(cloud: SimulatedCloud) -> None:
         with pytest.raises(InvalidCredsError) as info:
             call()
         assert "not-the-token" not in str(info.value)
+
+
+def test_hetzner_actions_are_waited_for_with_ex_wait() -> None:
+    with simulate("hetzner", boot_seconds=0, action_seconds=0.3, nodes=1) as cloud:
+        driver = cloud.driver
+        [node] = driver.list_nodes()
+        assert driver.stop_node(node, ex_wait=True) is True
+        # the action is done when stop_node returns: the server is off already
+        assert driver.get_node(node.id).state is NodeState.STOPPED
+        assert driver.start_node(node, ex_wait=True) is True
+        assert driver.get_node(node.id).state is NodeState.RUNNING
+        polls = [r for r in cloud.requests if r.method == "GET" and r.path.startswith("/v1/actions/")]
+        assert polls, "ex_wait=True did not poll the action"
