@@ -128,11 +128,17 @@ class RawClient:
         return max(1, math.ceil(int(first["meta"]["total"]) / self.page_size))
 
     def list_all(self) -> list[Any]:
-        """Every item, page after page on this thread."""
+        """Every item, page after page on this thread. DigitalOcean lists GPU droplets only when
+        asked with ``type=gpus``: every droplet takes that listing too, as cloudkit's does."""
         first = self.page(1)
         items = list(first[self.key])
         for number in range(2, self.pages(first) + 1):
             items.extend(self.page(number)[self.key])
+        if self.sim.provider == "digitalocean":
+            params = {self.size_param: self.page_size, "page": 1, "type": "gpus"}
+            resp = self.session.get(self.url, params=params, headers=self.headers)
+            resp.raise_for_status()
+            items.extend(resp.json()[self.key])
         return items
 
     def close(self) -> None:

@@ -1,8 +1,10 @@
 """Scenario 1, per-call overhead: ``list_nodes()`` on a one-page account of 50 servers.
 
 Three contenders take turns, call after call: cloudkit's driver, raw ``requests`` (one
-Session, the same GET cloudkit sends, ``.json()``, no objects built: the floor), and
-libcloud's driver. Targets: cloudkit / raw <= 1.25, cloudkit / libcloud <= 0.8.
+Session, the same GETs cloudkit sends, ``.json()``, no objects built: the floor; on
+DigitalOcean that is the droplet page and the GPU droplet page, which every complete listing
+needs), and libcloud's driver (one GET: it never lists GPU droplets). Targets: cloudkit / raw
+<= 1.25, cloudkit / libcloud <= 0.8.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def run(provider: str, ctx: Context) -> list[Row]:
     with SimProcess(provider, seed=count) as sim:
         ck = _clients.cloudkit_driver(sim)
         raw = _clients.RawClient(sim)
-        contenders: dict[str, Any] = {"cloudkit": ck.list_nodes, "raw": lambda: raw.page(1)[raw.key]}
+        contenders: dict[str, Any] = {"cloudkit": ck.list_nodes, "raw": raw.list_all}
         if ctx.libcloud_missing is None:
             lc = _clients.libcloud_driver(sim)
             contenders["libcloud"] = lc.list_nodes
