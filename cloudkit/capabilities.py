@@ -25,8 +25,8 @@ from cloudkit.providers import builtin_providers, get_driver
 __all__ = [
     "CORE_CAPABILITIES",
     "END_MARKER",
-    "STORAGE_CAPABILITIES",
     "START_MARKER",
+    "STORAGE_CAPABILITIES",
     "DriverCapabilities",
     "capability_matrix",
     "readme_section",
