@@ -26,6 +26,7 @@ __all__ = [
     "CORE_CAPABILITIES",
     "END_MARKER",
     "START_MARKER",
+    "STORAGE_CAPABILITIES",
     "DriverCapabilities",
     "capability_matrix",
     "readme_section",
@@ -52,6 +53,20 @@ CORE_CAPABILITIES: tuple[str, ...] = (
     "create_key_pair",
     "delete_key_pair",
     "verify_credentials",
+)
+
+#: Block storage, snapshots and images made from nodes, shown after the core for every driver.
+STORAGE_CAPABILITIES: tuple[str, ...] = (
+    "list_volumes",
+    "create_volume",
+    "attach_volume",
+    "detach_volume",
+    "destroy_volume",
+    "list_volume_snapshots",
+    "create_volume_snapshot",
+    "destroy_volume_snapshot",
+    "create_image",
+    "delete_image",
 )
 
 #: The placeholder credentials a driver is built with to answer ``supports()``.
@@ -119,7 +134,7 @@ def capability_matrix(providers: Sequence[str] | None = None, *,
                       skip_missing: bool = False) -> list[DriverCapabilities]:
     """One row per built-in driver (or per name in ``providers``), built without network.
 
-    Columns are :data:`CORE_CAPABILITIES` followed by every ``ex_`` extra that any of the
+    Columns are :data:`CORE_CAPABILITIES`, :data:`STORAGE_CAPABILITIES`, then every ``ex_`` extra that any of the
     drivers has, so all rows share the same keys. A driver that cannot be imported raises
     ``DriverNotFoundError``, or is left out when ``skip_missing`` is true.
     """
@@ -131,7 +146,7 @@ def capability_matrix(providers: Sequence[str] | None = None, *,
         except DriverNotFoundError:
             if not skip_missing:
                 raise
-    columns = [*CORE_CAPABILITIES, *_extras(cls for _, cls in classes)]
+    columns = [*CORE_CAPABILITIES, *STORAGE_CAPABILITIES, *_extras(cls for _, cls in classes)]
     rows = []
     for name, cls in classes:
         driver = _instantiate(cls)

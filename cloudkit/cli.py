@@ -174,10 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="send it even if the node's state does not allow it")
 
     for name, func, what in (("sizes", c.cmd_sizes, "machine sizes and prices"),
-                             ("images", c.cmd_images, "images a node can be created from")):
+                             ("images", c.cmd_images, "images a node can be created from ('images create NODE "
+                                                      "NAME' makes one of a node)")):
         p = leaf(sub, name, func, what)
         p.add_argument("--location", help="only those offered in this location")
+    images = p
     leaf(sub, "locations", c.cmd_locations, "regions / data centres")
+
+    from cloudkit._cli.storage import add_storage_parsers
+
+    add_storage_parsers(sub, images, parent, _Parser, _seconds)
 
     keys = sub.add_parser("keys", help="SSH keys stored on the account")
     ksub = keys.add_subparsers(dest="keys_command", metavar="ACTION", parser_class=_Parser)

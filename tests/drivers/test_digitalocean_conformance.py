@@ -1,5 +1,6 @@
-"""The DigitalOcean driver against the shared driver conformance suite, with every request it
-sends checked against DigitalOcean's API description."""
+"""The DigitalOcean driver against the shared driver conformance suite (its storage section
+included), with every request it sends checked against DigitalOcean's API description (the
+compute and storage cuts merged)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
-from drivers._digitalocean_support import FIXTURES, TOKEN, make_driver, validator
+from drivers._digitalocean_support import FIXTURES, TOKEN, make_driver
+from drivers._storage_support import FIXTURES as STORAGE_FIXTURES
+from drivers._storage_support import validator
 
 from cloudkit.driver import NodeDriver
 from cloudkit.testing.conformance import DriverConformance
@@ -15,6 +18,8 @@ from cloudkit.testing.fixtures import FixtureSet, Route
 from cloudkit.testing.openapi import TrafficRecorder, check_requests
 
 FX = FixtureSet(FIXTURES)
+SX = FixtureSet(STORAGE_FIXTURES["digitalocean"])
+_VOLUME = r"^/v2/volumes/[0-9a-f-]{36}"
 _CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "too_many_requests"}
 
 
@@ -33,7 +38,7 @@ class TestDigitalOceanConformance(DriverConformance):
 
     @pytest.fixture(autouse=True)
     def _requests_checked_against_the_spec(self) -> Iterator[TrafficRecorder]:
-        with check_requests(validator()) as traffic:
+        with check_requests(validator("digitalocean")) as traffic:
             yield traffic
 
     def make_driver(self, **kwargs: Any) -> NodeDriver:
@@ -54,6 +59,19 @@ class TestDigitalOceanConformance(DriverConformance):
             FX.route("GET", "/v2/account/keys", "GET_v2_account_keys.json"),
             FX.route("GET", "/v2/account", "GET_v2_account.json"),
             FX.route("POST", "/v2/droplets", "POST_v2_droplets.json", status=202),
+        ]
+
+    create_volume_kwargs: ClassVar[dict[str, Any]] = {"size": 100, "name": "data-1", "location": "nyc3"}
+
+    def storage_routes(self) -> list[Route]:
+        return [
+            SX.route("GET", "/v2/volumes", "GET_v2_volumes.json"),
+            SX.route("POST", "/v2/volumes", "POST_v2_volumes.json", status=201),
+            SX.route("GET", "/v2/volumes/7724db7c-e098-11e5-b522-000f53304e52", "GET_v2_volumes_attached.json"),
+            SX.route("POST", _VOLUME + "/actions$", "POST_v2_volumes_actions_attach.json", status=202),
+            SX.route("GET", "/v2/actions/2290030001", "GET_v2_actions_2290030001_completed.json"),
+            Route("DELETE", _VOLUME + "$", status=204),
+            *self.routes(),
         ]
 
     def error_body(self, status: int) -> Any:

@@ -1,5 +1,6 @@
-"""The Linode driver against the shared driver conformance suite, with every request it sends
-checked against Linode's API description."""
+"""The Linode driver against the shared driver conformance suite (its storage section
+included), with every request it sends checked against Linode's API description (the compute
+and storage cuts merged)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
-from drivers._linode_support import FIXTURES, HOST, SPEC, TOKEN, make_driver
+from drivers._linode_support import FIXTURES, HOST, TOKEN, make_driver
+from drivers._storage_support import FIXTURES as STORAGE_FIXTURES
+from drivers._storage_support import fixture, merged_spec
 
 from cloudkit.driver import NodeDriver
 from cloudkit.testing.conformance import DriverConformance
@@ -15,6 +18,19 @@ from cloudkit.testing.fixtures import FixtureSet, Route
 from cloudkit.testing.openapi import OpenAPIValidator, TrafficRecorder, check_requests
 
 FX = FixtureSet(FIXTURES)
+SX = FixtureSet(STORAGE_FIXTURES["linode"])
+
+
+def _finished_events() -> dict[str, Any]:
+    """Finished attach and detach events of volumes 880001 and 880002."""
+    attach = fixture("linode", "GET_v4_account_events_attach_finished.json")["data"]
+    detach = fixture("linode", "GET_v4_account_events_detach_finished.json")["data"]
+    events = []
+    for offset, volume in enumerate((880001, 880002)):
+        for event in (*attach, *detach):
+            events.append({**event, "id": event["id"] + 10 * offset,
+                           "entity": {**event["entity"], "id": volume, "url": f"/v4/volumes/{volume}"}})
+    return {"data": events, "page": 1, "pages": 1, "results": len(events)}
 
 
 class TestLinodeConformance(DriverConformance):
@@ -34,11 +50,28 @@ class TestLinodeConformance(DriverConformance):
 
     @pytest.fixture(autouse=True)
     def _requests_checked_against_the_spec(self) -> Iterator[TrafficRecorder]:
-        with check_requests(OpenAPIValidator(SPEC, HOST)) as traffic:
+        with check_requests(OpenAPIValidator(merged_spec("linode"), HOST)) as traffic:
             yield traffic
 
     def make_driver(self, **kwargs: Any) -> NodeDriver:
         return make_driver(**kwargs)
+
+    create_volume_kwargs: ClassVar[dict[str, Any]] = {"size": 100, "name": "data-1", "location": "us-east"}
+
+    def storage_routes(self) -> list[Route]:
+        attached = {**fixture("linode", "GET_v4_volumes_880001_attached.json"), "id": 880002}
+        return [
+            SX.route("GET", "/v4/volumes", "GET_v4_volumes.json"),
+            SX.route("POST", "/v4/volumes", "POST_v4_volumes.json"),
+            SX.route("GET", "/v4/account/events", "GET_v4_account_events_none.json", times=1),
+            Route("GET", "/v4/account/events", _finished_events()),
+            SX.route("POST", r"^/v4/volumes/\d+/attach$", "GET_v4_volumes_880001_attached.json"),
+            Route("POST", r"^/v4/volumes/\d+/detach$", {}),
+            Route("GET", "/v4/volumes/880002", attached),
+            SX.route("GET", r"^/v4/volumes/\d+$", "GET_v4_volumes_880001_detached.json"),
+            Route("DELETE", r"^/v4/volumes/\d+$", {}),
+            *self.routes(),
+        ]
 
     def routes(self) -> list[Route]:
         return [

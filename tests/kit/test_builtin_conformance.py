@@ -34,6 +34,8 @@ class SimulatorConformance(DriverConformance):
     sim_options: ClassVar[dict[str, Any]] = {}
     page_size: ClassVar[tuple[Any, int] | None] = None  # (driver module, small page size)
     cassette: ClassVar[Path]
+    #: The recording lists volumes but attaches, detaches and destroys none for the suite.
+    volume_actions: ClassVar[tuple[str, ...]] = ()
 
     def make_driver(self, **kwargs: Any) -> NodeDriver:
         cls = get_driver(self.provider)
@@ -57,9 +59,24 @@ class SimulatorConformance(DriverConformance):
         driver.create_node(**dict(self.create_node_kwargs or {}))
         driver.get_node(nodes[0].id)
         driver.verify_credentials()
+        if driver.supports("list_volumes"):
+            self.record_volumes(driver, nodes[0])
         for action in ("reboot_node", "stop_node", "start_node", "destroy_node"):
             if driver.supports(action):
                 getattr(driver, action)(nodes[0], ex_force=True)
+
+    def record_volumes(self, driver: Any, node: Any) -> None:
+        """A detached and an attached volume in the node's region, listed and read once (the
+        storage section's listing, cross-region and destroy-refusal checks replay these)."""
+        for name in ("action_poll_interval", "storage_poll_interval"):
+            if hasattr(driver, name):
+                setattr(driver, name, 0.01)
+        region = node.extra.get("region") if self.provider == "digitalocean" else node.extra.get("location")
+        driver.create_volume(10, "vol-free", location=region)
+        attached = driver.create_volume(10, "vol-used", location=region)
+        driver.attach_volume(node, attached)
+        driver.list_volumes()
+        driver.ex_get_volume(attached.id)
 
     @pytest.fixture(autouse=True, scope="class")
     @classmethod

@@ -351,6 +351,25 @@ class DigitalOceanStorage(NodeDriver):
         self.connection.request(f"/v2/volumes/{volume_id}", method="DELETE")
         return True
 
+    def ex_resize_volume(self, volume: StorageVolume | str, size: int, *, ex_wait: bool = True,
+                         timeout: float = 600.0) -> bool:
+        """Grow a volume to ``size`` GiB (volumes only grow; the ``resize`` volume action) and,
+        unless ``ex_wait=False``, wait until DigitalOcean reports it done; then
+        ``list_volumes()`` shows the new size. Growing to the current size does nothing."""
+        new_size = check_volume_size(size)
+        current = self._fresh_volume(volume)
+        if current.size == new_size:
+            return True
+        if current.size > new_size:
+            raise ValidationError(f"volume {current.id} is {current.size} GiB: volumes only grow, not to {new_size}")
+        body: dict[str, Any] = {"type": "resize", "size_gigabytes": new_size}
+        if current.extra.get("region"):
+            body["region"] = current.extra["region"]
+        self._volume_action(current.id, body, ex_wait=ex_wait, timeout=timeout)
+        if isinstance(volume, StorageVolume) and ex_wait:
+            volume.size = new_size
+        return True
+
     # -- volume snapshots ---------------------------------------------------------------------
 
     def list_volume_snapshots(self, volume: StorageVolume | str) -> list[VolumeSnapshot]:

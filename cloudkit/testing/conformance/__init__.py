@@ -40,6 +40,11 @@ the driver itself; override ``base_url``, ``secrets`` or ``list_nodes_route`` on
 that guess is wrong. Provider quirks have switches: ``malformed_bodies`` (a bare ``[]`` is a
 valid listing), ``listing_404_is_empty``, ``missing_node_id``, ``allow_unknown_states``,
 ``actions``. Every failure ends with "How to fix:".
+
+Drivers that declare volumes (``supports("list_volumes")``) also run the storage section
+(:mod:`cloudkit.testing.conformance.storage`): ``storage_routes()`` (default ``routes()``)
+answers list_volumes, create_volume(**create_volume_kwargs) and attach/detach/destroy; a
+cross-region attach must be refused before any request. Drivers without volumes pass it.
 """
 
 from __future__ import annotations
@@ -48,11 +53,12 @@ from cloudkit.testing.conformance.actions import ActionChecks
 from cloudkit.testing.conformance.base import ERROR_STATUSES, ConformanceBase
 from cloudkit.testing.conformance.failures import FailureChecks
 from cloudkit.testing.conformance.listings import ListingChecks
+from cloudkit.testing.conformance.storage import VOLUME_ACTIONS, StorageChecks
 
-__all__ = ["ERROR_STATUSES", "ActionChecks", "ConformanceBase", "DriverConformance", "FailureChecks",
-           "ListingChecks"]
+__all__ = ["ERROR_STATUSES", "VOLUME_ACTIONS", "ActionChecks", "ConformanceBase", "DriverConformance",
+           "FailureChecks", "ListingChecks", "StorageChecks"]
 
 
-class DriverConformance(ListingChecks, ActionChecks, FailureChecks):
+class DriverConformance(ListingChecks, ActionChecks, FailureChecks, StorageChecks):
     """Subclass as ``Test<Provider>Conformance``; set ``expected_node_ids``,
     ``create_node_kwargs`` and the three methods ``make_driver``, ``routes``, ``error_body``."""

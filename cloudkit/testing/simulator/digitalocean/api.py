@@ -20,6 +20,7 @@ from cloudkit.testing.simulator.digitalocean.catalog import (
     make_catalog,
 )
 from cloudkit.testing.simulator.digitalocean.resources import KeysAndTags
+from cloudkit.testing.simulator.digitalocean.storage import STORAGE_ROUTES, Storage
 from cloudkit.testing.simulator.paging import Page, PageSpec, page_links
 
 __all__ = ["DigitalOceanAPI"]
@@ -28,7 +29,7 @@ _ID = r"(\d+)"
 _NOT_FOUND = "The resource you were accessing could not be found."
 
 
-class DigitalOceanAPI(KeysAndTags):
+class DigitalOceanAPI(Storage, KeysAndTags):
     """A DigitalOcean account behind ``https://api.digitalocean.com/v2``."""
 
     name = "digitalocean"
@@ -61,7 +62,6 @@ class DigitalOceanAPI(KeysAndTags):
         ("GET", r"/v2/images", "list_images"),
         ("GET", r"/v2/images/([^/]+)", "get_image"),
         ("GET", r"/v2/sizes", "list_sizes"),
-        ("GET", r"/v2/reserved_ips", "list_reserved_ips"),
         ("GET", r"/v2/regions", "list_regions"),
         ("GET", r"/v2/account/keys", "list_keys"),
         ("POST", r"/v2/account/keys", "create_key"),
@@ -74,6 +74,7 @@ class DigitalOceanAPI(KeysAndTags):
         ("DELETE", r"/v2/tags/([^/]+)", "delete_tag"),
         ("POST", r"/v2/tags/([^/]+)/resources", "tag_resources"),
         ("DELETE", r"/v2/tags/([^/]+)/resources", "untag_resources"),
+        *STORAGE_ROUTES,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -83,8 +84,6 @@ class DigitalOceanAPI(KeysAndTags):
         self.actions: dict[int, Action] = {}
         self.keys: dict[int, dict[str, Any]] = {}
         self.tags: dict[str, dict[str, Any]] = {}
-        #: ip -> reserved IP object (listing only so far; reserving and assigning: issue 19 phase 2)
-        self.reserved_ips: dict[str, dict[str, Any]] = {}
         self._droplet_ids = itertools.count(400_000_001)
         self._seq = itertools.count(1)
         self._action_ids = itertools.count(2_000_000_001)
@@ -93,6 +92,7 @@ class DigitalOceanAPI(KeysAndTags):
         self._shared: dict[tuple[str, int, str], bytes] = {}
         self.regions, self.sizes, self.images, self.image_kind = make_catalog()
         self.account = make_account(self.settings["droplet_limit"])
+        self._storage_init()
 
     # -- provider conventions -------------------------------------------------------------------
 
@@ -157,7 +157,7 @@ class DigitalOceanAPI(KeysAndTags):
 
     def _action_json(self, a: Action) -> dict[str, Any]:
         return {"id": a.id, "status": a.status, "type": a.type, "started_at": a.started_at,
-                "completed_at": a.completed_at, "resource_id": a.resource_id, "resource_type": "droplet",
+                "completed_at": a.completed_at, "resource_id": a.resource_id, "resource_type": a.resource_type,
                 "region": self._region_public(a.region_slug), "region_slug": a.region_slug}
 
     def page_body(self, request: SimRequest, page: Page, items: bytes, **shape: Any) -> bytes:
@@ -215,6 +215,7 @@ class DigitalOceanAPI(KeysAndTags):
             if entry is not None:
                 entry["droplets"].discard(d.id)
         d.status = "archive"
+        self.release_droplet(d.id)
         self.changed()
 
     def _droplet(self, droplet_id: str) -> Droplet:
@@ -489,9 +490,6 @@ class DigitalOceanAPI(KeysAndTags):
         if image is None:
             self.fail(404, _NOT_FOUND)
         return self.json_response(200, {"image": image})
-
-    def list_reserved_ips(self, request: SimRequest) -> SimResponse:
-        return self.paged_list(request, list(self.reserved_ips.values()), key="reserved_ips")
 
     def list_sizes(self, request: SimRequest) -> SimResponse:
         return self.paged_list(request, list(self.sizes.values()), key="sizes")

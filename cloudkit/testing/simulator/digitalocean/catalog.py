@@ -54,7 +54,7 @@ _BASE_TIME = "2024-05-02T10:00:00Z"
 _HEAD = ('{"id":%d,"name":%s,"memory":%d,"vcpus":%d,"disk":%d,'
          '"disk_info":[{"type":"local","size":{"amount":%d,"unit":"gib"}}],'
          '"locked":%s,"status":"%s","kernel":null,"created_at":"%s","features":%s,'
-         '"backup_ids":[],"next_backup_window":%s,"snapshot_ids":%s,"volume_ids":[],'
+         '"backup_ids":[],"next_backup_window":%s,"snapshot_ids":%s,"volume_ids":%s,'
          '"size_slug":%s,"networks":%s,"tags":%s,"vpc_uuid":"%s",')
 _NO_NETWORKS = '{"v4":[],"v6":[]}'
 
@@ -67,7 +67,7 @@ class Droplet:
     """One droplet; its JSON (minus the shared size/image/region part) is cached."""
 
     __slots__ = ("_head", "action", "backups", "created_at", "disk", "id", "image", "ipv6", "monitoring",
-                 "name", "networked", "region", "seq", "size", "snapshot_ids", "status", "tags")
+                 "name", "networked", "region", "seq", "size", "snapshot_ids", "status", "tags", "volume_ids")
 
     def __init__(self, droplet_id: int, seq: int, name: str, size: dict[str, Any], image: dict[str, Any],
                  region: dict[str, Any], created_at: str, tags: list[str], *, status: str = "new",
@@ -88,6 +88,8 @@ class Droplet:
         self.networked = status != "new"
         self.action: Action | None = None
         self.snapshot_ids: list[int] = []
+        #: Ids of the block storage volumes attached to it (the storage part keeps them).
+        self.volume_ids: list[str] = []
         self._head: bytes | None = None
 
     def touch(self) -> None:
@@ -112,7 +114,7 @@ class Droplet:
                 "true" if self.action is not None else "false", self.status, self.created_at,
                 enc_list(self.features()),
                 '{"start":"2024-06-01T00:00:00Z","end":"2024-06-01T23:00:00Z"}' if self.backups else "null",
-                "[" + ",".join(map(str, self.snapshot_ids)) + "]",
+                "[" + ",".join(map(str, self.snapshot_ids)) + "]", enc_list(self.volume_ids),
                 enc(size["slug"]), self.networks(public_ip, gateway), enc_list(self.tags), self.region["vpc_uuid"],
             )).encode("ascii")
         return h
@@ -134,12 +136,15 @@ class Droplet:
 
 
 class Action:
-    __slots__ = ("completed_at", "id", "region_slug", "resource_id", "started_at", "status", "type")
+    __slots__ = ("completed_at", "id", "region_slug", "resource_id", "resource_type", "started_at", "status",
+                 "type")
 
-    def __init__(self, action_id: int, kind: str, resource_id: int | None, region_slug: str | None) -> None:
+    def __init__(self, action_id: int, kind: str, resource_id: int | None, region_slug: str | None,
+                 resource_type: str = "droplet") -> None:
         self.id = action_id
         self.type = kind
         self.resource_id = resource_id
+        self.resource_type = resource_type
         self.region_slug = region_slug
         self.status = "in-progress"
         self.started_at = iso_now()

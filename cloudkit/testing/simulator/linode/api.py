@@ -23,6 +23,7 @@ from cloudkit.testing.simulator.linode.catalog import (
     make_types,
 )
 from cloudkit.testing.simulator.linode.resources import KeysTagsEvents
+from cloudkit.testing.simulator.linode.storage import STORAGE_ROUTES, Storage
 
 __all__ = ["LinodeAPI"]
 
@@ -36,7 +37,7 @@ _INSTANCE_FILTER_FIELDS = frozenset({"id", "label", "group", "region", "tags", "
 _WEAK = frozenset({"password", "passw0rd", "12345678", "123456789", "qwerty", "letmein", "changeme"})
 
 
-class LinodeAPI(KeysTagsEvents):
+class LinodeAPI(Storage, KeysTagsEvents):
     """A Linode account behind ``https://api.linode.com/v4``."""
 
     name = "linode"
@@ -80,6 +81,7 @@ class LinodeAPI(KeysTagsEvents):
         ("POST", rf"{_V}/tags", "create_tag"),
         ("GET", rf"{_V}/tags/([^/]+)", "get_tag"),
         ("DELETE", rf"{_V}/tags/([^/]+)", "delete_tag"),
+        *STORAGE_ROUTES,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -100,6 +102,7 @@ class LinodeAPI(KeysTagsEvents):
         self.images = make_images()
         self.profile = make_profile()
         self.account = make_account()
+        self._storage_init()
 
     def error(self, status: int, message: str, **extra: Any) -> SimResponse:
         entry: dict[str, str] = {"reason": message}
@@ -353,6 +356,7 @@ class LinodeAPI(KeysTagsEvents):
         for tag in inst.tags:
             self.tags.get(tag, set()).discard(inst.id)
         self._event("linode_delete", inst, done=True)
+        self.release_linode(inst.id)
         self.changed()
         return self.json_response(200, {})
 
@@ -435,6 +439,10 @@ class LinodeAPI(KeysTagsEvents):
                 "subnet_mask": "255.255.255.0" if public else "255.255.128.0", "prefix": 24 if public else 17,
                 "type": "ipv4", "public": public, "rdns": None, "linode_id": inst.id, "region": inst.region}
 
+    def _shared_with(self, inst: Instance) -> list[dict[str, Any]]:
+        owners = ((self._owner(ip), ip) for ip in self.shared_ips.get(inst.id, []))
+        return [self._address(owner, ip, not ip.startswith("192.168.")) for owner, ip in owners if owner is not None]
+
     def list_ips(self, request: SimRequest) -> SimResponse:
         """Every IPv4 address of the account's Linodes (``GET /v4/networking/ips``)."""
         return self.paged_list(request, [self._address(inst, a, not a.startswith("192.168."))
@@ -454,7 +462,7 @@ class LinodeAPI(KeysTagsEvents):
         link_local = {**v6, "address": f"fe80::{inst.seq & 0xffff:x}", "public": False}
         return self.json_response(200, {
             "ipv4": {"public": [addr(a, True) for a in publics], "private": [addr(a, False) for a in privates],
-                     "shared": [], "reserved": [], "vpc": []},
+                     "shared": self._shared_with(inst), "reserved": [], "vpc": []},
             "ipv6": {"slaac": v6, "link_local": link_local, "global": []},
         })
 
