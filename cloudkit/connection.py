@@ -257,7 +257,7 @@ class Connection:
         repeat may say so). ``outcome_hint`` is added to the error when a non-idempotent
         request may have been carried out but no answer came back. ``defer_parse=True``
         returns the Response with its status checked but its body not yet parsed (call its
-        ``parse()``); ``paginate`` uses it.
+        ``parse()``).
         """
         method = method.upper()
         if idempotent is None:
@@ -362,9 +362,12 @@ class Connection:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %d (%d bytes, %.3fs, try %d)", method, safe_url(), answer.status,
                       len(answer.body), time.perf_counter() - t0, attempt + 1)
-        if defer_parse:  # passed only when asked for: Response subclasses may predate it
-            return cls(answer.status, answer.headers, answer.body, driver_name=self.driver_name,
+        if defer_parse or _paging.parse_late:  # passed only when needed: Response subclasses may predate it
+            resp = cls(answer.status, answer.headers, answer.body, driver_name=self.driver_name,
                        method=method, url=safe_url, defer_parse=True)
+            if not defer_parse:
+                resp.parse_when_read()
+            return resp
         return cls(answer.status, answer.headers, answer.body, driver_name=self.driver_name, method=method,
                    url=safe_url)
 
@@ -412,17 +415,16 @@ class Connection:
             base[size_param] = page_size
         # The page-fetching threads leave each body unparsed: it is decoded on the building
         # thread, just before its items are built (decoding holds the GIL, so it gains nothing
-        # from the threads). A subclass that wraps request() keeps every body parsed inside it.
-        defer = type(self).request is Connection.request
-
-        def fetch(page: int) -> Any:
+        # from the threads). Every page still goes through self.request(), so a subclass that
+        # wraps request() sees each page; one that reads ``.object`` there parses it itself.
+        def fetch(page: int) -> Response:
             # A listing that takes no page size is asked for its first page plainly.
             query = base if size_param is None and page == first_page else {**base, page_param: page}
-            resp = self.request(action, query, headers=headers, defer_parse=defer)
-            return resp if defer else resp.object
+            with _parse_late():
+                return self.request(action, query, headers=headers)
 
-        def parse(fetched: Any) -> Any:
-            return fetched.parse() if defer else fetched
+        def parse(fetched: Response) -> Any:
+            return fetched.parse()
 
         with self.scrubbing():
             return paging.paginate(
@@ -446,6 +448,25 @@ class Connection:
             first = self.request(action, params, headers=headers).object
             return paging.follow_links(first, lambda link: self.request(link, headers=headers).object,
                                        extract, next_link, what=action, max_pages=max_pages)
+
+
+class _PagingState(threading.local):
+    parse_late = False
+
+
+_paging = _PagingState()
+
+
+@contextmanager
+def _parse_late() -> Iterator[None]:
+    """Inside, the responses this thread's requests return parse their body on the first read
+    of ``object`` (or on ``parse()``), not on arrival: how ``paginate`` fetches its pages."""
+    before = _paging.parse_late
+    _paging.parse_late = True
+    try:
+        yield
+    finally:
+        _paging.parse_late = before
 
 
 _DEFAULT_SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "token", "password", "secret"})
