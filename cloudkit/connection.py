@@ -89,9 +89,13 @@ class Connection:
     #: Items asked for per page of a listing (None: the driver's default, the provider's
     #: maximum). A page shorter than this ends the listing.
     page_size: int | None = None
-    #: Pause the cyclic garbage collector while a listing is paged and built (see
-    #: ``paginate``; process-wide while any listing runs, retry waits included, restored
-    #: after the last one). Set False where other threads make cyclic garbage fast.
+    #: Keep what a listing builds out of the cyclic garbage collector's repeated scans while
+    #: it is paged and built (``cloudkit.paging.gc_sheltered``: the collector keeps running
+    #: for every thread; objects alive at a page boundary are examined after the listing
+    #: instead of during it). False: leave the collector entirely alone.
+    shelter_gc: bool = True
+    #: The option's former name (it used to switch the collector off): False also turns the
+    #: shelter off.
     pause_gc: bool = True
     #: Attributes that do not travel when the connection is pickled (None on arrival, made
     #: again on first use); locks and executors never travel either (see ``__getstate__``).
@@ -408,7 +412,7 @@ class Connection:
         pages arrive. Items with the same ``key`` are listed once. The listing is bounded by
         what the first page justifies and ends on a short page (see :mod:`cloudkit.paging`);
         ``size_param=None`` for listings that take no page size. While a listing is built,
-        the cyclic garbage collector is paused when ``pause_gc`` is set.
+        it is kept out of the cyclic garbage collector's scans when ``shelter_gc`` is set.
         """
         base = dict(params or {})
         if size_param is not None:
@@ -430,7 +434,7 @@ class Connection:
             return paging.paginate(
                 fetch, parse, extract, total_pages, what=action, page_size=page_size, first_page=first_page,
                 size_sent=size_param is not None, transform=transform, total_items=total_items, key=key,
-                workers=self.page_workers, pause_gc=self.pause_gc)
+                workers=self.page_workers, shelter_gc=self.shelter_gc and self.pause_gc)
 
     def follow_links(
         self,

@@ -30,7 +30,7 @@ from typing import Any
 
 from cloudkit.errors import MalformedResponseError
 
-__all__ = ["follow_links", "gc_paused", "item_key", "justified_pages", "paginate"]
+__all__ = ["follow_links", "gc_checkpoint", "gc_sheltered", "item_key", "justified_pages", "paginate"]
 
 
 def item_key(item: Any) -> Any:
@@ -100,6 +100,7 @@ class _Collector:
                 self.seen.add(marker)
             self.items.append(item)
             new += 1
+        gc_checkpoint()
         if len(built) < self.page_size:
             self.ended = True
         elif page > 1 and new == 0:
@@ -122,7 +123,7 @@ def paginate(
     total_items: Callable[[Any], int | None] | None = None,
     key: Callable[[Any], Any] = item_key,
     workers: int = 8,
-    pause_gc: bool = False,
+    shelter_gc: bool = False,
 ) -> list[Any]:
     """Every item of a page-numbered listing, in order, each passed through ``transform``.
 
@@ -132,9 +133,12 @@ def paginate(
     the page being built. ``total_pages(first_body, page_size)`` is the page count the
     provider claims and ``total_items(first_body)`` the item count, when it states one;
     ``size_sent=False`` means the listing takes no page size, so the first page's length
-    stands for it. See the module docstring for the bounds.
+    stands for it. See the module docstring for the bounds. ``shelter_gc``: build the listing
+    inside :func:`gc_sheltered`, with a checkpoint after every page.
     """
-    with gc_paused(pause_gc):
+    with gc_sheltered(shelter_gc):
+        if shelter_gc:
+            parse = _checkpointed(parse)
         first = parse(fetch(first_page))
         found = extract(first)
         size = page_size if size_sent else max(1, len(found))
@@ -177,6 +181,17 @@ def paginate(
         return collector.items
 
 
+def _checkpointed(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``parse`` followed by a :func:`gc_checkpoint` (a decoded page is as many containers as
+    the items built from it)."""
+    def parse_then_checkpoint(fetched: Any) -> Any:
+        body = parse(fetched)
+        gc_checkpoint()
+        return body
+
+    return parse_then_checkpoint
+
+
 def follow_links(
     first: Any,
     fetch_link: Callable[[str], Any],
@@ -213,41 +228,49 @@ def follow_links(
 
 _gc_lock = threading.Lock()
 _gc_depth = 0
-_gc_was_enabled = False
+_gc_owned = False
 
 
 @contextmanager
-def gc_paused(pause: bool = True) -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the ``with`` block (when ``pause``).
+def gc_sheltered(enabled: bool = True) -> Iterator[None]:
+    """Keep what is built inside the ``with`` block out of the cyclic collector's repeated
+    scans, without switching the collector off (when ``enabled``).
 
-    Counted across threads: the first block to enter disables the collector (only when it
-    was enabled), the last to leave enables it again, so concurrent listings (several
-    accounts at once) never switch it back on under each other. Reference counting goes on
-    freeing everything as usual; only the search for reference cycles waits. A collector
-    the program disabled itself stays disabled.
+    A big listing allocates hundreds of thousands of containers that all survive; left alone,
+    the collector scans them again and again as they age (young, middle, then repeated full
+    collections over a growing heap), which can cost more than building them. Inside the
+    block, each :func:`gc_checkpoint` (``paginate`` calls one after every page) moves every
+    object alive at that moment to the collector's permanent generation (``gc.freeze()``), so
+    later collections only look at what was made since; on leaving the last block, they go
+    back to the oldest generation (``gc.unfreeze()``), where the next full collection sees
+    them as usual. The collector runs throughout, for every thread: garbage cycles made and
+    dropped between two checkpoints are collected as usual; a cycle that was still alive at a
+    checkpoint is collected after the listing instead of during it.
 
-    On leaving, the objects that survived the block (the listing: long-lived by nature) are
-    moved to the oldest generation (``gc.freeze()`` then ``gc.unfreeze()``), so the young
-    collection that would otherwise follow does not scan hundreds of thousands of fresh
-    objects that hold no cycles. Skipped when the program keeps objects frozen itself.
+    Counted across threads (the last block out unfreezes). Does nothing when the collector is
+    disabled or the program keeps objects frozen itself (``gc.get_freeze_count()`` > 0 when
+    the first block starts): its own frozen objects are never unfrozen here.
     """
-    global _gc_depth, _gc_was_enabled
-    if not pause:
+    global _gc_depth, _gc_owned
+    if not enabled:
         yield
         return
     with _gc_lock:
         if _gc_depth == 0:
-            _gc_was_enabled = gc.isenabled()
-            if _gc_was_enabled:
-                gc.disable()
+            _gc_owned = gc.isenabled() and gc.get_freeze_count() == 0
         _gc_depth += 1
     try:
         yield
     finally:
         with _gc_lock:
             _gc_depth -= 1
-            if _gc_depth == 0 and _gc_was_enabled:
-                if gc.get_freeze_count() == 0:
-                    gc.freeze()
-                    gc.unfreeze()
-                gc.enable()
+            if _gc_depth == 0 and _gc_owned:
+                _gc_owned = False
+                gc.unfreeze()
+
+
+def gc_checkpoint() -> None:
+    """Inside :func:`gc_sheltered`: exempt every object alive now from the collector's scans
+    until the sheltered blocks end (outside one, or when it does nothing: nothing)."""
+    if _gc_owned:
+        gc.freeze()
