@@ -25,9 +25,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 from urllib.parse import urlsplit
 
 from cloudkit import paging, transport
@@ -54,6 +54,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("cloudkit.connection")
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 class Connection:
     """The HTTP side of a driver: base URL, session, auth hook, retries, paging.
@@ -208,7 +211,7 @@ class Connection:
         """Add auth and provider query parameters. Override per auth scheme."""
         return params
 
-    def encode_data(self, data: Any, headers: dict[str, str]) -> bytes | str | None:
+    def encode_data(self, data: object, headers: dict[str, str]) -> bytes | str | None:
         """Encode a request body (JSON by default) and set its Content-Type."""
         if data is None:
             return None
@@ -245,7 +248,7 @@ class Connection:
         self,
         action: str,
         params: Mapping[str, Any] | None = None,
-        data: Any = None,
+        data: object = None,
         headers: Mapping[str, str] | None = None,
         method: str = "GET",
         *,
@@ -385,6 +388,22 @@ class Connection:
 
     # -- paging -----------------------------------------------------------------------------
 
+    @overload
+    def paginate(self, action: str, extract: Callable[[Any], Sequence[T]],
+                 total_pages: Callable[[Any, int], int | None], *, params: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None, page_param: str = "page",
+                 size_param: str | None = "per_page", page_size: int = 100, first_page: int = 1,
+                 transform: None = None, total_items: Callable[[Any], int | None] | None = None,
+                 key: Callable[[T], Hashable | None] = item_key) -> list[T]: ...
+
+    @overload
+    def paginate(self, action: str, extract: Callable[[Any], Sequence[T]],
+                 total_pages: Callable[[Any, int], int | None], *, params: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None, page_param: str = "page",
+                 size_param: str | None = "per_page", page_size: int = 100, first_page: int = 1,
+                 transform: Callable[[T], U], total_items: Callable[[Any], int | None] | None = None,
+                 key: Callable[[U], Hashable | None] = item_key) -> list[U]: ...
+
     def paginate(
         self,
         action: str,
@@ -399,7 +418,7 @@ class Connection:
         first_page: int = 1,
         transform: Callable[[Any], Any] | None = None,
         total_items: Callable[[Any], int | None] | None = None,
-        key: Callable[[Any], Any] = item_key,
+        key: Callable[[Any], Hashable | None] = item_key,
     ) -> list[Any]:
         """Fetch every page of a page-numbered listing and return the items in order.
 
@@ -439,13 +458,13 @@ class Connection:
     def follow_links(
         self,
         action: str,
-        extract: Callable[[Any], Sequence[Any]],
+        extract: Callable[[Any], Sequence[T]],
         next_link: Callable[[Any], str | None],
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         max_pages: int = 10_000,
-    ) -> list[Any]:
+    ) -> list[T]:
         """Fetch a listing by following each page's "next" link (or cursor URL) until there
         is none; bounded as :func:`cloudkit.paging.follow_links` says."""
         with self.scrubbing():

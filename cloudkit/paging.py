@@ -23,17 +23,19 @@ import gc
 import math
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from cloudkit.errors import MalformedResponseError
+
+T = TypeVar("T")
 
 __all__ = ["follow_links", "gc_checkpoint", "gc_sheltered", "item_key", "justified_pages", "paginate"]
 
 
-def item_key(item: Any) -> Any:
+def item_key(item: object) -> Hashable | None:
     """What identifies a listed item: a model's ``id``, else a raw dict's id, slug,
     fingerprint or name (None: the item is never treated as a duplicate)."""
     if isinstance(item, dict):
@@ -80,7 +82,7 @@ class _Collector:
     repeat, and says when the listing has ended."""
 
     def __init__(self, what: str, page_size: int, transform: Callable[[Any], Any] | None,
-                 key: Callable[[Any], Any]) -> None:
+                 key: Callable[[Any], Hashable | None]) -> None:
         self.what = what
         self.page_size = page_size
         self.transform = transform
@@ -121,7 +123,7 @@ def paginate(
     size_sent: bool = True,
     transform: Callable[[Any], Any] | None = None,
     total_items: Callable[[Any], int | None] | None = None,
-    key: Callable[[Any], Any] = item_key,
+    key: Callable[[Any], Hashable | None] = item_key,
     workers: int = 8,
     shelter_gc: bool = False,
 ) -> list[Any]:
@@ -195,13 +197,13 @@ def _checkpointed(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def follow_links(
     first: Any,
     fetch_link: Callable[[str], Any],
-    extract: Callable[[Any], Sequence[Any]],
+    extract: Callable[[Any], Sequence[T]],
     next_link: Callable[[Any], str | None],
     *,
     what: str,
     max_pages: int = 10_000,
-    key: Callable[[Any], Any] = item_key,
-) -> list[Any]:
+    key: Callable[[T], Hashable | None] = item_key,
+) -> list[T]:
     """Every item of a listing whose pages name the next one (a link or a cursor).
 
     ``first`` is the first page's body and ``fetch_link(link)`` the body of the page a link

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -73,7 +73,7 @@ class Response:
     #: Content types that this response class accepts for a successful body.
     accepted_types: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, status: int, headers: dict[str, str] | Any, body: bytes, *,
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes, *,
                  driver_name: str | None = None, method: str = "GET",
                  url: str | Callable[[], str] = "", defer_parse: bool = False) -> None:
         self.status = status
@@ -227,7 +227,7 @@ class Response:
         return cls(message, self.status, **kwargs)
 
 
-def redirect_error(status: int, location: str | None, headers: dict[str, Any], method: str, path: str,
+def redirect_error(status: int, location: str | None, headers: Mapping[str, str], method: str, path: str,
                    driver: str | None) -> RedirectError:
     """The error for a 3xx answer: its status and the target's host, never the target's path
     or query (which may carry a token); the Location header is cut down to scheme and host."""
