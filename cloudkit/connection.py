@@ -95,11 +95,14 @@ class Connection:
     #: Keep what a listing builds out of the cyclic garbage collector's repeated scans while
     #: it is paged and built (``cloudkit.paging.gc_sheltered``: the collector keeps running
     #: for every thread; objects alive at a page boundary are examined after the listing
-    #: instead of during it). False: leave the collector entirely alone.
+    #: instead of during it). False: leave the collector alone.
     shelter_gc: bool = True
-    #: The option's former name (it used to switch the collector off): False also turns the
-    #: shelter off.
-    pause_gc: bool = True
+    #: Opt-in: switch the cyclic garbage collector off, for the whole process, while any
+    #: listing is paged and built (``cloudkit.paging.gc_paused``; restored after the last
+    #: one, retry waits included). About 7 % faster than the shelter on a 10,000-droplet
+    #: listing (docs/performance.md); only for programs whose other threads make little
+    #: cyclic garbage meanwhile. Takes precedence over ``shelter_gc``.
+    pause_gc: bool = False
     #: Attributes that do not travel when the connection is pickled (None on arrival, made
     #: again on first use); locks and executors never travel either (see ``__getstate__``).
     transient_attributes: ClassVar[frozenset[str]] = frozenset({"_session"})
@@ -431,7 +434,8 @@ class Connection:
         pages arrive. Items with the same ``key`` are listed once. The listing is bounded by
         what the first page justifies and ends on a short page (see :mod:`cloudkit.paging`);
         ``size_param=None`` for listings that take no page size. While a listing is built,
-        it is kept out of the cyclic garbage collector's scans when ``shelter_gc`` is set.
+        it is kept out of the cyclic garbage collector's scans when ``shelter_gc`` is set (or
+        the collector is paused, process-wide, when ``pause_gc`` is).
         """
         base = dict(params or {})
         if size_param is not None:
@@ -453,7 +457,7 @@ class Connection:
             return paging.paginate(
                 fetch, parse, extract, total_pages, what=action, page_size=page_size, first_page=first_page,
                 size_sent=size_param is not None, transform=transform, total_items=total_items, key=key,
-                workers=self.page_workers, shelter_gc=self.shelter_gc and self.pause_gc)
+                workers=self.page_workers, shelter_gc=self.shelter_gc, pause_gc=self.pause_gc)
 
     def follow_links(
         self,

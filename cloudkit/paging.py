@@ -32,7 +32,7 @@ from cloudkit.errors import MalformedResponseError
 
 T = TypeVar("T")
 
-__all__ = ["follow_links", "gc_checkpoint", "gc_sheltered", "item_key", "justified_pages", "paginate"]
+__all__ = ["follow_links", "gc_checkpoint", "gc_paused", "gc_sheltered", "item_key", "justified_pages", "paginate"]
 
 
 def item_key(item: object) -> Hashable | None:
@@ -126,6 +126,7 @@ def paginate(
     key: Callable[[Any], Hashable | None] = item_key,
     workers: int = 8,
     shelter_gc: bool = False,
+    pause_gc: bool = False,
 ) -> list[Any]:
     """Every item of a page-numbered listing, in order, each passed through ``transform``.
 
@@ -136,9 +137,11 @@ def paginate(
     provider claims and ``total_items(first_body)`` the item count, when it states one;
     ``size_sent=False`` means the listing takes no page size, so the first page's length
     stands for it. See the module docstring for the bounds. ``shelter_gc``: build the listing
-    inside :func:`gc_sheltered`, with a checkpoint after every page.
+    inside :func:`gc_sheltered`, with a checkpoint after every page; ``pause_gc``: inside
+    :func:`gc_paused` instead (process-wide; it takes precedence).
     """
-    with gc_sheltered(shelter_gc):
+    shelter_gc = shelter_gc and not pause_gc
+    with gc_paused(pause_gc), gc_sheltered(shelter_gc):
         if shelter_gc:
             parse = _checkpointed(parse)
         first = parse(fetch(first_page))
@@ -276,3 +279,46 @@ def gc_checkpoint() -> None:
     until the sheltered blocks end (outside one, or when it does nothing: nothing)."""
     if _gc_owned:
         gc.freeze()
+
+
+_pause_depth = 0
+_pause_was_enabled = False
+
+
+@contextmanager
+def gc_paused(pause: bool = True) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the ``with`` block (when ``pause``):
+    process-wide, for every thread. ``paginate`` uses it only when asked (``pause_gc``);
+    :func:`gc_sheltered` is the default, which keeps the collector running.
+
+    Counted across threads: the first block to enter disables the collector (only when it
+    was enabled), the last to leave enables it again, so concurrent listings (several
+    accounts at once) never switch it back on under each other. Reference counting goes on
+    freeing everything as usual; only the search for reference cycles waits. A collector
+    the program disabled itself stays disabled.
+
+    On leaving, the objects that survived the block (the listing: long-lived by nature) are
+    moved to the oldest generation (``gc.freeze()`` then ``gc.unfreeze()``), so the young
+    collection that would otherwise follow does not scan hundreds of thousands of fresh
+    objects that hold no cycles. Skipped when the program keeps objects frozen itself.
+    """
+    global _pause_depth, _pause_was_enabled
+    if not pause:
+        yield
+        return
+    with _gc_lock:
+        if _pause_depth == 0:
+            _pause_was_enabled = gc.isenabled()
+            if _pause_was_enabled:
+                gc.disable()
+        _pause_depth += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _pause_depth -= 1
+            if _pause_depth == 0 and _pause_was_enabled:
+                if gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
+                gc.enable()

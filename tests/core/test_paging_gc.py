@@ -1,6 +1,7 @@
-"""Connection.paginate's ``transform`` and the garbage-collector shelter around listings
-(cloudkit.paging.gc_sheltered: the collector keeps running, what a listing built so far is
-frozen at each page boundary), against a real HTTP server on 127.0.0.1."""
+"""Connection.paginate's ``transform`` and the garbage collector around listings: the default
+shelter (cloudkit.paging.gc_sheltered: the collector keeps running, what a listing built so
+far is frozen at each page boundary) and the opt-in process-wide pause (gc_paused,
+``Connection.pause_gc = True``), against a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from support.loopback import LoopbackServer, Reply
 
 from cloudkit.connection import BearerTokenConnection
 from cloudkit.errors import MalformedResponseError, ServerError
-from cloudkit.paging import gc_checkpoint, gc_sheltered
+from cloudkit.paging import gc_checkpoint, gc_paused, gc_sheltered
 
 PAGES = 5
 
@@ -84,14 +85,29 @@ def test_the_collector_runs_while_pages_are_built_and_earlier_pages_are_frozen(s
     assert gc.isenabled() and gc.get_freeze_count() == 0  # all back in the oldest generation
 
 
+def test_gc_is_paused_while_pages_are_built_and_restored_after_when_opted_in(server: LoopbackServer) -> None:
+    serve_pages(server)
+    states: list[bool] = []
+
+    def build(item):
+        states.append(gc.isenabled())
+        return item["n"]
+
+    c = conn(server)
+    c.pause_gc = True
+    c.paginate("/items", extract, total, page_size=3, transform=build)
+    assert len(states) == PAGES * 3 and not any(states)
+    assert gc.isenabled()
+
+
 def test_pause_gc_false_leaves_the_collector_alone(server: LoopbackServer) -> None:
     serve_pages(server, pages=2)
-    states: list[tuple[bool, int]] = []
+    states: list[bool] = []
     c = conn(server)
-    c.pause_gc = False  # the option's former name still turns the shelter off
-    c.paginate("/items", extract, total, page_size=3,
-               transform=lambda item: states.append((gc.isenabled(), gc.get_freeze_count())))
-    assert states and all(enabled and frozen == 0 for enabled, frozen in states)
+    assert c.pause_gc is False  # opt-in: the default never switches the collector off
+    c.pause_gc = False
+    c.paginate("/items", extract, total, page_size=3, transform=lambda item: states.append(gc.isenabled()))
+    assert states and all(states)
 
 
 def test_shelter_gc_false_leaves_the_collector_alone(server: LoopbackServer) -> None:
@@ -224,6 +240,66 @@ def test_objects_the_program_froze_stay_frozen() -> None:
             junk = [[i] for i in range(100)]
             gc_checkpoint()
             assert gc.get_freeze_count() == frozen  # the program's freeze is left alone
+        assert gc.get_freeze_count() == frozen
+        assert len(junk) == 100
+    finally:
+        gc.unfreeze()
+
+
+# -- the opt-in pause (gc_paused) ---------------------------------------------------------------
+
+def test_concurrent_listings_keep_the_collector_paused_until_the_last_ends() -> None:
+    first_in = threading.Event()
+    second_done = threading.Event()
+    seen: dict[str, bool] = {}
+
+    def first() -> None:
+        with gc_paused():
+            first_in.set()
+            assert second_done.wait(10)
+            seen["first, after the second ended"] = gc.isenabled()
+
+    def second() -> None:
+        assert first_in.wait(10)
+        with gc_paused():
+            seen["second, inside"] = gc.isenabled()
+        second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert seen == {"second, inside": False, "first, after the second ended": False}
+    assert gc.isenabled()
+
+
+def test_objects_built_while_paused_end_up_in_the_oldest_generation() -> None:
+    gc.collect()
+    with gc_paused():
+        built = [{"id": i, "tags": [str(i)]} for i in range(2000)]
+        assert gc.get_count()[0] > 2000  # allocations are counted, not collected
+    # Promoted without a scan: the young generation no longer holds the listing.
+    assert gc.get_count()[0] < 100
+    assert gc.get_freeze_count() == 0
+    assert len(built) == 2000 and built[5]["tags"] == ["5"]
+
+
+def test_cyclic_garbage_made_while_paused_is_still_collected() -> None:
+    with gc_paused():
+        ref = weakref.ref(_Cyclic())
+        assert ref() is not None  # a cycle: reference counting alone cannot free it
+    gc.collect()
+    assert ref() is None
+
+
+def test_objects_the_program_froze_stay_frozen_while_paused() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with gc_paused():
+            junk = [[i] for i in range(100)]
         assert gc.get_freeze_count() == frozen
         assert len(junk) == 100
     finally:
