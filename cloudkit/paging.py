@@ -93,15 +93,22 @@ class _Collector:
 
     def add(self, found: Sequence[Any], page: int) -> None:
         built = list(found) if self.transform is None else [self.transform(item) for item in found]
-        new = 0
-        for item in built:
-            marker = self.key(item)
-            if marker is not None:
-                if marker in self.seen:
-                    continue
-                self.seen.add(marker)
-            self.items.append(item)
-            new += 1
+        markers = list(map(self.key, built))
+        fresh = set(markers)
+        if len(fresh) == len(built) and None not in fresh and self.seen.isdisjoint(fresh):
+            # The usual page: every item identified, none seen before (set operations only).
+            self.seen |= fresh
+            self.items += built
+            new = len(built)
+        else:
+            new = 0
+            for item, marker in zip(built, markers, strict=True):
+                if marker is not None:
+                    if marker in self.seen:
+                        continue
+                    self.seen.add(marker)
+                self.items.append(item)
+                new += 1
         gc_checkpoint()
         if len(built) < self.page_size:
             self.ended = True
