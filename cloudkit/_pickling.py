@@ -74,7 +74,7 @@ def transient_names(cls: type) -> frozenset[str]:
     return frozenset(names)
 
 
-def travelling_state(obj: Any) -> dict[str, Any]:
+def travelling_state(obj: object) -> dict[str, Any]:
     """``obj.__dict__`` as it travels: process-bound values replaced (see the module doc)."""
     state = {name: _travelling(value) for name, value in vars(obj).items()}
     for name in transient_names(type(obj)):
@@ -84,7 +84,7 @@ def travelling_state(obj: Any) -> dict[str, Any]:
     return state
 
 
-def restore_state(obj: Any, state: dict[str, Any]) -> None:
+def restore_state(obj: object, state: dict[str, Any]) -> None:
     """Set ``obj``'s attributes from a travelled state, making the fresh objects it names."""
     obj.__dict__.update({name: value.make() if isinstance(value, _Fresh) else value
                          for name, value in state.items()})

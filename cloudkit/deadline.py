@@ -1,12 +1,14 @@
 """A deadline for a whole HTTP exchange, status line and headers included.
 
-``requests`` and urllib3 only bound each wait for data (the read timeout): a server that
-sends its headers one byte per second, or an endless run of ``100 Continue`` answers,
-never trips it. Here each request runs inside a ``Watch``; the connection classes of
-``DeadlineAdapter`` attach their socket to the watch of the thread sending, and one shared
-watchdog thread shuts that socket down once the deadline passes. The blocked read then ends
-at once with a connection error, which the connection turns into ``RequestTimeoutError``
-(``Watch.fired`` tells the two apart).
+The HTTP library only bounds each wait for data (the read timeout): a server that sends
+its headers one byte per second, or an endless run of ``100 Continue`` answers, never trips
+it. Here each request runs inside a ``Watch``; the connections of the transport's adapter
+(``cloudkit.transport.deadline_adapter_class``) attach their socket to the watch of the
+thread sending, and one shared watchdog thread shuts that socket down once the deadline
+passes. The blocked read then ends at once with a connection error, which the transport
+turns into ``RequestTimeoutError`` (``Watch.fired`` tells the two apart).
+
+This module imports no HTTP library: it only watches sockets.
 
 The clock starts when the socket is first attached, i.e. when the request is about to be
 sent over an established connection: connecting stays bounded by the connect timeout alone.
@@ -17,9 +19,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any
 
-__all__ = ["Watch", "current_watch", "deadline_adapter_class"]
+__all__ = ["Watch", "current_watch"]
 
 _local = threading.local()
 
@@ -67,7 +68,8 @@ class Watch:
         self._sock = sock
         _watchdog.watch(self, self.start())
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
+        """Shut the watched socket down now (the deadline has passed)."""
         sock = self._sock
         if sock is None:
             return
@@ -114,86 +116,10 @@ class _Watchdog:
                 for key, (deadline, watch) in list(self._due.items()):
                     if deadline <= now:
                         del self._due[key]
-                        watch._fire()
+                        watch.fire()
                 self._wake_at = min((d for d, _ in self._due.values()), default=float("inf"))
                 wait = None if self._wake_at == float("inf") else max(0.0, self._wake_at - now) + 0.01
                 self._cond.wait(wait)
 
 
 _watchdog = _Watchdog()
-
-
-def _watched_connection(base: Any) -> Any:
-    class Watched(base):  # type: ignore[misc]
-        """urllib3's connection that attaches its socket to the thread's watch."""
-
-        def request(self, *args: Any, **kwargs: Any) -> Any:
-            watch = current_watch()
-            if watch is not None:
-                watch.attach(self.sock)
-            return super().request(*args, **kwargs)
-
-        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-            watch = current_watch()
-            if watch is not None:
-                watch.attach(self.sock)
-                if watch.expired():  # the request took the whole deadline to send
-                    watch._fire()
-            return super().getresponse(*args, **kwargs)
-
-    Watched.__name__ = Watched.__qualname__ = f"Watched{base.__name__}"
-    return Watched
-
-
-def _pool_classes() -> dict[str, Any]:
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-    class WatchedHTTPConnectionPool(HTTPConnectionPool):
-        ConnectionCls = _watched_connection(HTTPConnection)
-
-    class WatchedHTTPSConnectionPool(HTTPSConnectionPool):
-        ConnectionCls = _watched_connection(HTTPSConnection)
-
-    return {"http": WatchedHTTPConnectionPool, "https": WatchedHTTPSConnectionPool}
-
-
-_POOLS: dict[str, Any] | None = None
-
-
-def _make_adapter_class() -> Any:
-    from requests.adapters import HTTPAdapter
-
-    class DeadlineAdapter(HTTPAdapter):
-        """requests' adapter whose connections obey the thread's ``Watch``."""
-
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = _pools()
-
-        def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-            if hasattr(manager, "pool_classes_by_scheme"):
-                manager.pool_classes_by_scheme = _pools()
-            return manager
-
-    return DeadlineAdapter
-
-
-def _pools() -> dict[str, Any]:
-    global _POOLS
-    if _POOLS is None:
-        _POOLS = _pool_classes()
-    return _POOLS
-
-
-_ADAPTER: Any = None
-
-
-def deadline_adapter_class() -> Any:
-    """requests' ``HTTPAdapter`` subclass whose connections obey the thread's ``Watch``
-    (built on first use so that importing this module does not import requests)."""
-    global _ADAPTER
-    if _ADAPTER is None:
-        _ADAPTER = _make_adapter_class()
-    return _ADAPTER

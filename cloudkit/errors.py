@@ -9,7 +9,11 @@ exception is meant to escape a cloudkit call: each is translated into one of the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover  (types only: errors imports nothing of cloudkit)
+    from cloudkit.deployment import Deployment
+    from cloudkit.models import Node
 
 __all__ = [
     "ActionNotAllowedError",
@@ -240,7 +244,7 @@ class WaitTimeoutError(CloudkitError, TimeoutError):
     """A wait ran out of time. ``nodes`` are the nodes concerned (as last seen),
     ``condition`` what was still unmet, ``last_states`` their last known states."""
 
-    def __init__(self, message: str, *, nodes: Sequence[Any] = (), condition: str = "",
+    def __init__(self, message: str, *, nodes: Sequence[Node] = (), condition: str = "",
                  last_states: dict[str, str] | None = None, job: str | None = None) -> None:
         self.nodes = list(nodes)
         self.condition = condition
@@ -249,7 +253,7 @@ class WaitTimeoutError(CloudkitError, TimeoutError):
         super().__init__(message)
 
     @property
-    def node(self) -> Any:
+    def node(self) -> Node | None:
         """The first node concerned, or None."""
         return self.nodes[0] if self.nodes else None
 
@@ -259,7 +263,8 @@ class DeploymentError(CloudkitError):
     caller can clean up (or see that it was destroyed: ``destroyed``; when destroying was
     tried and failed, ``destroy_error`` says why)."""
 
-    def __init__(self, message: str, *, node: Any = None, step: Any = None, phase: str | None = None,
+    def __init__(self, message: str, *, node: Node | None = None, step: Deployment | None = None,
+                 phase: str | None = None,
                  exit_status: int | None = None, stderr: str | None = None,
                  destroyed: bool | None = None, cause: BaseException | None = None,
                  destroy_error: BaseException | None = None) -> None:

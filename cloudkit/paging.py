@@ -23,18 +23,21 @@ import gc
 import math
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from cloudkit.errors import MalformedResponseError
 
-__all__ = ["cursor_link", "follow_links", "gc_paused", "item_key", "justified_pages", "paginate"]
+T = TypeVar("T")
+
+__all__ = ["cursor_link", "follow_links", "gc_checkpoint", "gc_paused", "gc_sheltered", "item_key", "justified_pages",
+           "paginate"]
 
 
-def item_key(item: Any) -> Any:
+def item_key(item: object) -> Hashable | None:
     """What identifies a listed item: a model's ``id``, else a raw dict's id, slug,
     fingerprint or name (None: the item is never treated as a duplicate)."""
     if isinstance(item, dict):
@@ -81,7 +84,7 @@ class _Collector:
     repeat, and says when the listing has ended."""
 
     def __init__(self, what: str, page_size: int, transform: Callable[[Any], Any] | None,
-                 key: Callable[[Any], Any]) -> None:
+                 key: Callable[[Any], Hashable | None]) -> None:
         self.what = what
         self.page_size = page_size
         self.transform = transform
@@ -92,15 +95,23 @@ class _Collector:
 
     def add(self, found: Sequence[Any], page: int) -> None:
         built = list(found) if self.transform is None else [self.transform(item) for item in found]
-        new = 0
-        for item in built:
-            marker = self.key(item)
-            if marker is not None:
-                if marker in self.seen:
-                    continue
-                self.seen.add(marker)
-            self.items.append(item)
-            new += 1
+        markers = list(map(self.key, built))
+        fresh = set(markers)
+        if len(fresh) == len(built) and None not in fresh and self.seen.isdisjoint(fresh):
+            # The usual page: every item identified, none seen before (set operations only).
+            self.seen |= fresh
+            self.items += built
+            new = len(built)
+        else:
+            new = 0
+            for item, marker in zip(built, markers, strict=True):
+                if marker is not None:
+                    if marker in self.seen:
+                        continue
+                    self.seen.add(marker)
+                self.items.append(item)
+                new += 1
+        gc_checkpoint()
         if len(built) < self.page_size:
             self.ended = True
         elif page > 1 and new == 0:
@@ -121,8 +132,9 @@ def paginate(
     size_sent: bool = True,
     transform: Callable[[Any], Any] | None = None,
     total_items: Callable[[Any], int | None] | None = None,
-    key: Callable[[Any], Any] = item_key,
+    key: Callable[[Any], Hashable | None] = item_key,
     workers: int = 8,
+    shelter_gc: bool = False,
     pause_gc: bool = False,
 ) -> list[Any]:
     """Every item of a page-numbered listing, in order, each passed through ``transform``.
@@ -133,9 +145,14 @@ def paginate(
     the page being built. ``total_pages(first_body, page_size)`` is the page count the
     provider claims and ``total_items(first_body)`` the item count, when it states one;
     ``size_sent=False`` means the listing takes no page size, so the first page's length
-    stands for it. See the module docstring for the bounds.
+    stands for it. See the module docstring for the bounds. ``shelter_gc``: build the listing
+    inside :func:`gc_sheltered`, with a checkpoint after every page; ``pause_gc``: inside
+    :func:`gc_paused` instead (process-wide; it takes precedence).
     """
-    with gc_paused(pause_gc):
+    shelter_gc = shelter_gc and not pause_gc
+    with gc_paused(pause_gc), gc_sheltered(shelter_gc):
+        if shelter_gc:
+            parse = _checkpointed(parse)
         first = parse(fetch(first_page))
         found = extract(first)
         size = page_size if size_sent else max(1, len(found))
@@ -178,16 +195,27 @@ def paginate(
         return collector.items
 
 
+def _checkpointed(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``parse`` followed by a :func:`gc_checkpoint` (a decoded page is as many containers as
+    the items built from it)."""
+    def parse_then_checkpoint(fetched: Any) -> Any:
+        body = parse(fetched)
+        gc_checkpoint()
+        return body
+
+    return parse_then_checkpoint
+
+
 def follow_links(
     first: Any,
     fetch_link: Callable[[str], Any],
-    extract: Callable[[Any], Sequence[Any]],
+    extract: Callable[[Any], Sequence[T]],
     next_link: Callable[[Any], str | None],
     *,
     what: str,
     max_pages: int = 10_000,
-    key: Callable[[Any], Any] = item_key,
-) -> list[Any]:
+    key: Callable[[T], Hashable | None] = item_key,
+) -> list[T]:
     """Every item of a listing whose pages name the next one (a link or a cursor).
 
     ``first`` is the first page's body and ``fetch_link(link)`` the body of the page a link
@@ -224,12 +252,63 @@ def cursor_link(action: str, cursor: Any, params: Mapping[str, Any] | None = Non
 
 _gc_lock = threading.Lock()
 _gc_depth = 0
-_gc_was_enabled = False
+_gc_owned = False
+
+
+@contextmanager
+def gc_sheltered(enabled: bool = True) -> Iterator[None]:
+    """Keep what is built inside the ``with`` block out of the cyclic collector's repeated
+    scans, without switching the collector off (when ``enabled``).
+
+    A big listing allocates hundreds of thousands of containers that all survive; left alone,
+    the collector scans them again and again as they age (young, middle, then repeated full
+    collections over a growing heap), which can cost more than building them. Inside the
+    block, each :func:`gc_checkpoint` (``paginate`` calls one after every page) moves every
+    object alive at that moment to the collector's permanent generation (``gc.freeze()``), so
+    later collections only look at what was made since; on leaving the last block, they go
+    back to the oldest generation (``gc.unfreeze()``), where the next full collection sees
+    them as usual. The collector runs throughout, for every thread: garbage cycles made and
+    dropped between two checkpoints are collected as usual; a cycle that was still alive at a
+    checkpoint is collected after the listing instead of during it.
+
+    Counted across threads (the last block out unfreezes). Does nothing when the collector is
+    disabled or the program keeps objects frozen itself (``gc.get_freeze_count()`` > 0 when
+    the first block starts): its own frozen objects are never unfrozen here.
+    """
+    global _gc_depth, _gc_owned
+    if not enabled:
+        yield
+        return
+    with _gc_lock:
+        if _gc_depth == 0:
+            _gc_owned = gc.isenabled() and gc.get_freeze_count() == 0
+        _gc_depth += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_depth -= 1
+            if _gc_depth == 0 and _gc_owned:
+                _gc_owned = False
+                gc.unfreeze()
+
+
+def gc_checkpoint() -> None:
+    """Inside :func:`gc_sheltered`: exempt every object alive now from the collector's scans
+    until the sheltered blocks end (outside one, or when it does nothing: nothing)."""
+    if _gc_owned:
+        gc.freeze()
+
+
+_pause_depth = 0
+_pause_was_enabled = False
 
 
 @contextmanager
 def gc_paused(pause: bool = True) -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the ``with`` block (when ``pause``).
+    """Pause Python's cyclic garbage collector for the ``with`` block (when ``pause``):
+    process-wide, for every thread. ``paginate`` uses it only when asked (``pause_gc``);
+    :func:`gc_sheltered` is the default, which keeps the collector running.
 
     Counted across threads: the first block to enter disables the collector (only when it
     was enabled), the last to leave enables it again, so concurrent listings (several
@@ -242,22 +321,22 @@ def gc_paused(pause: bool = True) -> Iterator[None]:
     collection that would otherwise follow does not scan hundreds of thousands of fresh
     objects that hold no cycles. Skipped when the program keeps objects frozen itself.
     """
-    global _gc_depth, _gc_was_enabled
+    global _pause_depth, _pause_was_enabled
     if not pause:
         yield
         return
     with _gc_lock:
-        if _gc_depth == 0:
-            _gc_was_enabled = gc.isenabled()
-            if _gc_was_enabled:
+        if _pause_depth == 0:
+            _pause_was_enabled = gc.isenabled()
+            if _pause_was_enabled:
                 gc.disable()
-        _gc_depth += 1
+        _pause_depth += 1
     try:
         yield
     finally:
         with _gc_lock:
-            _gc_depth -= 1
-            if _gc_depth == 0 and _gc_was_enabled:
+            _pause_depth -= 1
+            if _pause_depth == 0 and _pause_was_enabled:
                 if gc.get_freeze_count() == 0:
                     gc.freeze()
                     gc.unfreeze()

@@ -44,7 +44,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExec
 from typing import TypeVar
 
 from cloudkit.errors import CloudkitError, ConfigurationError
-from cloudkit.paging import gc_paused
+from cloudkit.paging import gc_checkpoint, gc_sheltered
 
 __all__ = ["DEFAULT_MAX_WORKERS", "map_drivers"]
 
@@ -107,10 +107,10 @@ def _on_executor(executor: Executor, fn: Callable[[D], R], items: list[D], windo
     # one (Dask's default pure=True keys tasks by their arguments) must still run them all;
     # listing an account is not a pure function.
     call_id = os.urandom(8).hex()
-    # Paused: unpickling thousands of models per result (in the executor's own threads)
+    # Sheltered: unpickling thousands of models per result (in the executor's own threads)
     # would otherwise set off repeated full collections over a growing heap, which cost
-    # several times the unpickling itself (see ``gc_paused``).
-    with gc_paused():
+    # several times the unpickling itself (see ``gc_sheltered``; a checkpoint per result).
+    with gc_sheltered():
         return _submit_all(executor, fn, items, window, call_id)
 
 
@@ -128,6 +128,7 @@ def _submit_all(executor: Executor, fn: Callable[[D], R], items: list[D], window
             done, _ = wait(slots, return_when=FIRST_COMPLETED)
             for future in done:
                 results[slots.pop(future)] = _outcome(future)
+                gc_checkpoint()
                 for index, driver in upcoming:
                     slots[executor.submit(_call, fn, driver, f"{call_id}-{index}")] = index
                     break

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -65,14 +65,15 @@ class Response:
     ``url`` is the request's URL with secrets redacted; the connection may pass a function
     returning it instead of the text, so that it is only built when something reads it.
     An error status raises its exception at once; ``defer_parse=True`` leaves a successful
-    body unparsed (``object`` None) until ``parse()`` is called, so that a listing can decode
-    its pages on the thread that builds its models.
+    body unparsed (``object`` None) until ``parse()`` is called, or, after
+    ``parse_when_read()``, until ``object`` is first read: so that a listing can decode its
+    pages on the thread that builds its models.
     """
 
     #: Content types that this response class accepts for a successful body.
     accepted_types: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, status: int, headers: dict[str, str] | Any, body: bytes, *,
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes, *,
                  driver_name: str | None = None, method: str = "GET",
                  url: str | Callable[[], str] = "", defer_parse: bool = False) -> None:
         self.status = status
@@ -81,17 +82,38 @@ class Response:
         self.driver_name = driver_name
         self.method = method
         self._url = url
-        self.object: Any = None
+        self._object: Any = None
+        self._unparsed = self._on_read = False
         if not self.success():
             raise self.to_exception()
-        if not defer_parse:
-            self.object = self.parse_body()
+        if defer_parse:
+            self._unparsed = True
+        else:
+            self._object = self.parse_body()
+
+    @property
+    def object(self) -> Any:
+        """The parsed body (None while a deferred body waits for ``parse()``)."""
+        if self._on_read:
+            self.parse()
+        return self._object
+
+    @object.setter
+    def object(self, value: Any) -> None:
+        self._object = value
+        self._unparsed = self._on_read = False
 
     def parse(self) -> Any:
-        """Parse the body now and return ``object`` (for a response made with
-        ``defer_parse=True``: its status was checked, its body not yet parsed)."""
-        self.object = self.parse_body()
-        return self.object
+        """Parse the body if that has not been done yet and return ``object`` (for a response
+        made with ``defer_parse=True``: its status was checked, its body not yet parsed)."""
+        if self._unparsed:
+            self._object = self.parse_body()
+            self._unparsed = self._on_read = False
+        return self._object
+
+    def parse_when_read(self) -> None:
+        """Parse a deferred body on the first read of ``object`` (``parse()`` still works)."""
+        self._on_read = self._unparsed
 
     @property
     def url(self) -> str:
@@ -205,7 +227,7 @@ class Response:
         return cls(message, self.status, **kwargs)
 
 
-def redirect_error(status: int, location: str | None, headers: dict[str, Any], method: str, path: str,
+def redirect_error(status: int, location: str | None, headers: Mapping[str, str], method: str, path: str,
                    driver: str | None) -> RedirectError:
     """The error for a 3xx answer: its status and the target's host, never the target's path
     or query (which may carry a token); the Location header is cut down to scheme and host."""

@@ -5,7 +5,7 @@ Runs against the built-in simulator with --simulate (no account needed), on a Lo
 worker processes on this machine; --scheduler ADDRESS uses an existing Dask cluster instead
 (its workers need cloudkit installed, and this script importable: run it from its folder).
 
-    pip install "cloudkit[dask]"
+    pip install "cloudkit-compute[dask]"
     python examples/fleet_inventory.py --simulate
     CLOUDKIT_TOKENS="tok1 tok2 ..." python examples/fleet_inventory.py --provider digitalocean
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import distributed
     except ImportError:
-        print('this example needs Dask: pip install "cloudkit[dask]"', file=sys.stderr)
+        print('this example needs Dask: pip install "cloudkit-compute[dask]"', file=sys.stderr)
         return 2
     with ExitStack() as stack:
         names: list[str] = []

@@ -19,7 +19,7 @@ request that no route answers raises ``UnmatchedRequestError`` (an ``AssertionEr
 naming the request and the routes that were offered, so a missing fixture is obvious and
 a driver that catches cloudkit errors cannot swallow it.
 
-Needs the ``responses`` package (``pip install "cloudkit[test]"``).
+Needs the ``responses`` package (``pip install "cloudkit-compute[test]"``).
 """
 
 from __future__ import annotations

@@ -118,3 +118,38 @@ def test_request_defer_parse_returns_the_body_unparsed(server: LoopbackServer) -
     assert resp.object is None and resp.body == b'{"x": 1}'
     assert resp.parse() == {"x": 1}
     assert conn.request("/one").object == {"x": 1}  # the default is unchanged
+
+
+def test_a_connection_that_overrides_request_with_its_own_signature_pages(
+        server: LoopbackServer, parse_threads: list[int]) -> None:
+    """No identity check on request(): a subclass whose request() takes only libcloud's
+    positional arguments still pages, and its pages are still decoded on the calling thread."""
+    serve_pages(server)
+    seen: list[str] = []
+
+    class Narrow(BearerTokenConnection):
+        def request(self, action: str, params: Any = None, data: Any = None,  # type: ignore[override]
+                    headers: Any = None, method: str = "GET") -> Response:
+            seen.append(action)
+            return super().request(action, params, data, headers, method)
+
+    conn = Narrow("tok", base_url=server.url, max_retries=0)
+    items = conn.paginate("/items", extract, total, page_size=3)
+    assert items == [p * 10 + i for p in range(1, PAGES + 1) for i in range(3)]
+    assert seen == ["/items"] * PAGES
+    assert parse_threads == [threading.get_ident()] * PAGES
+    # Outside a listing, the same connection parses on arrival as before.
+    server.script("GET", "/one", default=Reply(200, {"x": 1}))
+    assert conn.request("/one").object == {"x": 1}
+
+
+def test_a_late_parsed_response_parses_on_first_read_once(parse_threads: list[int]) -> None:
+    resp = JsonResponse(200, {}, b'{"a": 1}', defer_parse=True)
+    resp.parse_when_read()
+    assert parse_threads == []
+    assert resp.object == {"a": 1} and resp.object is resp.parse()
+    assert len(parse_threads) == 1
+    broken = JsonResponse(200, {}, b"{nope", defer_parse=True)
+    broken.parse_when_read()
+    with pytest.raises(MalformedResponseError):
+        broken.object  # noqa: B018

@@ -1,5 +1,7 @@
-"""Connection.paginate's ``transform`` and the garbage-collector pause around listings
-(cloudkit.paging.gc_paused), against a real HTTP server on 127.0.0.1."""
+"""Connection.paginate's ``transform`` and the garbage collector around listings: the default
+shelter (cloudkit.paging.gc_sheltered: the collector keeps running, what a listing built so
+far is frozen at each page boundary) and the opt-in process-wide pause (gc_paused,
+``Connection.pause_gc = True``), against a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from support.loopback import LoopbackServer, Reply
 
 from cloudkit.connection import BearerTokenConnection
 from cloudkit.errors import MalformedResponseError, ServerError
-from cloudkit.paging import gc_paused
+from cloudkit.paging import gc_checkpoint, gc_paused, gc_sheltered
 
 PAGES = 5
 
@@ -29,6 +31,7 @@ def _gc_enabled_around_each_test():
     gc.enable()
     yield
     assert gc.isenabled(), "a test left the garbage collector disabled"
+    assert gc.get_freeze_count() == 0, "a test left objects frozen"
     if not was:
         gc.disable()
 
@@ -67,7 +70,22 @@ def test_without_transform_the_raw_items_come_back(server: LoopbackServer) -> No
     assert conn(server).paginate("/items", extract, total) == [{"n": 10}, {"n": 11}, {"n": 12}]
 
 
-def test_gc_is_paused_while_pages_are_built_and_restored_after(server: LoopbackServer) -> None:
+def test_the_collector_runs_while_pages_are_built_and_earlier_pages_are_frozen(server: LoopbackServer) -> None:
+    serve_pages(server)
+    states: list[tuple[bool, int]] = []
+
+    def build(item):
+        states.append((gc.isenabled(), gc.get_freeze_count()))
+        return item["n"]
+
+    conn(server).paginate("/items", extract, total, page_size=3, transform=build)
+    assert len(states) == PAGES * 3
+    assert all(enabled for enabled, _ in states)  # never switched off, for any thread
+    assert all(frozen > 0 for _, frozen in states)  # checkpoints froze what was built before
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # all back in the oldest generation
+
+
+def test_gc_is_paused_while_pages_are_built_and_restored_after_when_opted_in(server: LoopbackServer) -> None:
     serve_pages(server)
     states: list[bool] = []
 
@@ -75,7 +93,9 @@ def test_gc_is_paused_while_pages_are_built_and_restored_after(server: LoopbackS
         states.append(gc.isenabled())
         return item["n"]
 
-    conn(server).paginate("/items", extract, total, page_size=3, transform=build)
+    c = conn(server)
+    c.pause_gc = True
+    c.paginate("/items", extract, total, page_size=3, transform=build)
     assert len(states) == PAGES * 3 and not any(states)
     assert gc.isenabled()
 
@@ -84,16 +104,27 @@ def test_pause_gc_false_leaves_the_collector_alone(server: LoopbackServer) -> No
     serve_pages(server, pages=2)
     states: list[bool] = []
     c = conn(server)
+    assert c.pause_gc is False  # opt-in: the default never switches the collector off
     c.pause_gc = False
     c.paginate("/items", extract, total, page_size=3, transform=lambda item: states.append(gc.isenabled()))
     assert states and all(states)
+
+
+def test_shelter_gc_false_leaves_the_collector_alone(server: LoopbackServer) -> None:
+    serve_pages(server, pages=2)
+    states: list[tuple[bool, int]] = []
+    c = conn(server)
+    c.shelter_gc = False
+    c.paginate("/items", extract, total, page_size=3,
+               transform=lambda item: states.append((gc.isenabled(), gc.get_freeze_count())))
+    assert states and all(enabled and frozen == 0 for enabled, frozen in states)
 
 
 def test_a_failing_page_raises_and_restores_the_collector(server: LoopbackServer) -> None:
     serve_pages(server, fail_page=3)
     with pytest.raises(ServerError):
         conn(server).paginate("/items", extract, total, page_size=3, transform=lambda item: item)
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_a_failing_transform_raises_and_restores_the_collector(server: LoopbackServer) -> None:
@@ -106,18 +137,116 @@ def test_a_failing_transform_raises_and_restores_the_collector(server: LoopbackS
 
     with pytest.raises(MalformedResponseError):
         conn(server).paginate("/items", extract, total, page_size=3, transform=build)
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_a_collector_the_program_disabled_stays_disabled(server: LoopbackServer) -> None:
     serve_pages(server, pages=2)
     gc.disable()
     try:
-        conn(server).paginate("/items", extract, total, page_size=3)
+        frozen: list[int] = []
+        conn(server).paginate("/items", extract, total, page_size=3,
+                              transform=lambda item: frozen.append(gc.get_freeze_count()))
         assert not gc.isenabled()
+        assert frozen and not any(frozen)  # nothing frozen behind the program's back either
     finally:
         gc.enable()
 
+
+def test_concurrent_listings_keep_the_shelter_until_the_last_ends() -> None:
+    first_in = threading.Event()
+    second_done = threading.Event()
+    seen: dict[str, object] = {}
+
+    def first() -> None:
+        with gc_sheltered():
+            first_in.set()
+            assert second_done.wait(10)
+            gc_checkpoint()
+            seen["first, after the second ended"] = (gc.isenabled(), gc.get_freeze_count() > 0)
+
+    def second() -> None:
+        assert first_in.wait(10)
+        with gc_sheltered():
+            gc_checkpoint()
+            seen["second, inside"] = (gc.isenabled(), gc.get_freeze_count() > 0)
+        second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert seen == {"second, inside": (True, True), "first, after the second ended": (True, True)}
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+class _Cyclic:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_objects_built_while_sheltered_end_up_in_the_oldest_generation() -> None:
+    gc.collect()
+    with gc_sheltered():
+        built = [{"id": i, "tags": [str(i)]} for i in range(2000)]
+        gc_checkpoint()
+        assert gc.get_freeze_count() >= 4000  # out of every scan until the block ends
+        assert gc.get_count()[0] < 100
+    # Unfrozen into the oldest generation: the young generation no longer holds the listing.
+    assert gc.get_count()[0] < 100
+    assert gc.get_freeze_count() == 0
+    assert len(built) == 2000 and built[5]["tags"] == ["5"]
+    assert gc.is_tracked(built[0]) and any(obj is built for obj in gc.get_objects(generation=2))
+
+
+def test_cyclic_garbage_made_while_sheltered_is_still_collected() -> None:
+    with gc_sheltered():
+        ref = weakref.ref(_Cyclic())
+        assert ref() is not None  # a cycle: reference counting alone cannot free it
+        gc.collect()  # the collector still works inside a listing
+        assert ref() is None
+        kept = _Cyclic()
+        later = weakref.ref(kept)
+        gc_checkpoint()  # alive at a page boundary: frozen with the listing
+        del kept
+    gc.collect()
+    assert later() is None  # collected once the listing is over
+
+
+def test_another_threads_cyclic_garbage_is_collected_during_a_listing() -> None:
+    refs: list[weakref.ref[_Cyclic]] = []
+
+    def churn() -> None:
+        for _ in range(50):
+            refs.append(weakref.ref(_Cyclic()))
+
+    with gc_sheltered():
+        gc_checkpoint()
+        worker = threading.Thread(target=churn)
+        worker.start()
+        worker.join(10)
+        assert gc.isenabled()
+        gc.collect()
+        assert len(refs) == 50 and all(ref() is None for ref in refs)
+
+
+def test_objects_the_program_froze_stay_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with gc_sheltered():
+            junk = [[i] for i in range(100)]
+            gc_checkpoint()
+            assert gc.get_freeze_count() == frozen  # the program's freeze is left alone
+        assert gc.get_freeze_count() == frozen
+        assert len(junk) == 100
+    finally:
+        gc.unfreeze()
+
+
+# -- the opt-in pause (gc_paused) ---------------------------------------------------------------
 
 def test_concurrent_listings_keep_the_collector_paused_until_the_last_ends() -> None:
     first_in = threading.Event()
@@ -145,11 +274,6 @@ def test_concurrent_listings_keep_the_collector_paused_until_the_last_ends() -> 
     assert gc.isenabled()
 
 
-class _Cyclic:
-    def __init__(self) -> None:
-        self.me = self
-
-
 def test_objects_built_while_paused_end_up_in_the_oldest_generation() -> None:
     gc.collect()
     with gc_paused():
@@ -169,7 +293,7 @@ def test_cyclic_garbage_made_while_paused_is_still_collected() -> None:
     assert ref() is None
 
 
-def test_objects_the_program_froze_stay_frozen() -> None:
+def test_objects_the_program_froze_stay_frozen_while_paused() -> None:
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()

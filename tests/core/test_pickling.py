@@ -121,8 +121,8 @@ def _node() -> Node:
 
 
 def _redirect() -> E.RedirectError:
-    error = E.RedirectError("moved", 302, driver="X")
-    error.location_host = "elsewhere.example:8443"
+    error = E.RedirectError("moved", 302, headers={"Location": "https://login.example.test:8443"})
+    error.location_host = "login.example.test:8443"
     return error
 
 
@@ -147,7 +147,7 @@ def _errors() -> dict[type[E.CloudkitError], tuple[E.CloudkitError, dict[str, An
          {"status": 429, "retry_after": 7.5, "code": "too_many"}),
         (E.ValidationError("bad name", 422), {"status": 422}),
         (E.ServerError("down", 503), {"status": 503}),
-        (_redirect(), {"status": 302, "location_host": "elsewhere.example:8443"}),
+        (_redirect(), {"status": 302, "location_host": "login.example.test:8443"}),
         (E.MalformedResponseError("not json", 200, body="<html>"), {"status": 200, "body": "<html>"}),
         (E.CreateNodeError("half made", 500, resource_id="pkg-1", cause=cause, cleaned_up=False,
                            cleanup_error=E.ServerError("still down", 500)),

@@ -82,7 +82,8 @@ def test_generated_package_lays_out_the_expected_files(tmp_path: Path) -> None:
             "tests/fixtures/error_502.html"} <= files
     pyproject = (root / "pyproject.toml").read_text()
     assert '[project.entry-points."cloudkit.drivers"]\nacme = "cloudkit_acme.driver:AcmeNodeDriver"' in pyproject
-    assert 'dependencies = ["cloudkit>=' in pyproject
+    # cloudkit's distribution name ("cloudkit" on the package index is another project)
+    assert 'dependencies = ["cloudkit-compute>=' in pyproject and '"cloudkit>=' not in pyproject
     assert 'test = ["pytest>=8", "responses>=0.25"]' in pyproject
     assert "TODO(author)" in (root / "README.md").read_text()
 
