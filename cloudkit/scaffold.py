@@ -24,6 +24,9 @@ from pathlib import Path
 from cloudkit._version import __version__
 from cloudkit.providers import builtin_providers
 
+#: cloudkit's own distribution name on the package index (the import name is ``cloudkit``).
+DISTRIBUTION = "cloudkit-compute"
+
 __all__ = ["AUTH_CHOICES", "FORMAT_CHOICES", "DriverNames", "new_driver", "render_package"]
 
 AUTH_CHOICES = ("token", "basic", "query-key")
@@ -60,6 +63,9 @@ class DriverNames:
             raise ValueError(f"{clean!r} is a built-in cloudkit driver; get_driver({clean!r}) would never reach "
                              "a plugin of that name: choose another name")
         words = re.split(r"[-_]", clean)
+        if "cloudkit-" + "-".join(words) == DISTRIBUTION:
+            raise ValueError(f"a plugin named {clean!r} would be distributed as {DISTRIBUTION!r}, cloudkit's own "
+                             "distribution name: choose another name")
         return cls(name=clean, name_id="_".join(words), module="cloudkit_" + "_".join(words),
                    dist="cloudkit-" + "-".join(words), Name="".join(w.capitalize() for w in words),
                    NAME="_".join(words).upper(), Title=" ".join(w.capitalize() for w in words),

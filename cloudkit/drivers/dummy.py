@@ -136,7 +136,7 @@ class DummyNodeDriver(NodeDriver):
                               f"{', '.join(i.id for i in items)}")
 
     def create_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
-                    location: NodeLocation | str | None = None, auth: Any = None,
+                    location: NodeLocation | str | None = None, auth: NodeAuthSSHKey | NodeAuthPassword | None = None,
                     ex_tags: Sequence[str] = (), **kwargs: Any) -> Node:
         if kwargs:
             raise ValidationError(f"unknown create_node arguments: {', '.join(sorted(kwargs))}")

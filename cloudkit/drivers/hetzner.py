@@ -268,7 +268,8 @@ class HetznerNodeDriver(NodeDriver):
         return self._to_node(self._one(self._server_path(node_id), "server"))
 
     def create_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
-                    location: NodeLocation | str | None = None, auth: Any = None, *,
+                    location: NodeLocation | str | None = None,
+                    auth: models.NodeAuthSSHKey | models.NodeAuthPassword | None = None, *,
                     ex_ssh_keys: Sequence[str] | None = None, ex_tags: Sequence[str] | Mapping[str, str] | None = None,
                     ex_user_data: str | None = None, ex_start_after_create: bool = True) -> Node:
         """Create a server (POST /servers). ``auth=NodeAuthSSHKey`` uses the stored key with that

@@ -233,7 +233,8 @@ class VultrNodeDriver(NodeDriver):
         return self._to_node(self._one(self._instance_path(node_id), "instance"))
 
     def create_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
-                    location: NodeLocation | str | None = None, auth: Any = None, *,
+                    location: NodeLocation | str | None = None,
+                    auth: models.NodeAuthSSHKey | models.NodeAuthPassword | None = None, *,
                     ex_ssh_key_ids: Sequence[str] | None = None, ex_tags: Sequence[str] | None = None,
                     ex_user_data: str | bytes | None = None, ex_hostname: str | None = None,
                     ex_enable_ipv6: bool | None = None, ex_backups: bool | None = None) -> Node:

@@ -98,6 +98,9 @@ def test_names_are_checked_and_derived() -> None:
             DriverNames.parse(bad)
     with pytest.raises(ValueError, match="built-in"):
         DriverNames.parse("linode")
+    for clash in ("compute", "Compute"):  # would be distributed as cloudkit-compute, cloudkit's own name
+        with pytest.raises(ValueError, match="cloudkit's own distribution name"):
+            DriverNames.parse(clash)
 
 
 def test_existing_folder_is_kept_unless_overwrite(tmp_path: Path) -> None:
