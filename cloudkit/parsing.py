@@ -372,8 +372,9 @@ TOKEN = Kind("required token", "_intern(v) if type(v) is str else {c}(obj, {k}, 
 TEXT = Kind("text", "v if type(v) is str or v is None else {c}(obj, {k}, what)", str_field)
 SLUG = Kind("slug", "(_intern(v.strip()) or None) if type(v) is str else {c}(obj, {k}, what)", slug_field)
 INT = Kind("int", "v if type(v) is int or v is None else {c}(obj, {k}, what)", int_field)
-NUM = Kind("number", "None if v is None else {c}(obj, {k}, what)", num_field)
-TEXTS = Kind("texts", "[] if v is None else {c}(obj, {k}, what)", strs_field)
+NUM = Kind("number", "float(v) if type(v) is int and -_EXACT <= v <= _EXACT else {c}(obj, {k}, what)", num_field)
+TEXTS = Kind("texts", "([*v] if all(type(i) is str for i in v) else {c}(obj, {k}, what)) if type(v) is list "
+             "else {c}(obj, {k}, what)", strs_field)
 OBJECT = Kind("object", "v if type(v) is dict else {c}(obj, {k}, what)", obj_field)
 X_TEXT = Kind("info text", "v if type(v) is str and v else {c}(obj, {k}, what)", _lenient(opt_text))
 #: Informational text a listing repeats (a region): interned.
@@ -399,27 +400,36 @@ class FieldMap:
                  present_only: bool = False) -> None:
         self.what = what
         self.fields = {out: spec if isinstance(spec, tuple) else (out, spec) for out, spec in declared.items()}
-        namespace: dict[str, Any] = {"_intern": sys.intern, "what": what}
+        # The reader is made inside a factory, so every name it uses is a closure cell or a
+        # constant (no global or builtin look-ups per field); keys are literals.
+        checks = [kind.check for _, kind in self.fields.values()]
         lines: list[str] = []
         results: list[str] = []
         for i, (out, (key, kind)) in enumerate(self.fields.items()):
-            namespace[f"c{i}"], namespace[f"k{i}"] = kind.check, key
-            expr = kind.inline.format(c=f"c{i}", k=f"k{i}")
+            expr = kind.inline.format(c=f"c{i}", k=repr(key))
             if present_only:
-                lines += [f"    if k{i} in obj:", f"        v = obj[k{i}]", f"        out[{out!r}] = {expr}"]
+                lines += [f"        if {key!r} in obj:", f"            v = obj[{key!r}]",
+                          f"            out[{out!r}] = {expr}"]
             else:
-                lines += [f"    v = get(k{i})", f"    r{i} = {expr}"]
+                lines += [f"        v = get({key!r})", f"        r{i} = {expr}"]
             results.append(f"{out!r}: r{i}")
+        params = "".join(f"c{i}, " for i in range(len(checks)))
         if present_only:
-            source = "def read(obj):\n    out = {}\n" + "\n".join(lines) + "\n    return out\n"
+            inner = "    def read(obj):\n        out = {}\n" + "\n".join(lines) + "\n        return out\n"
+            names = "read, None"
         else:
             body = "\n".join(lines)
-            source = (f"def read(obj):\n    get = obj.get\n{body}\n    return {{{', '.join(results)}}}\n"
-                      f"def values(obj):\n    get = obj.get\n{body}\n"
-                      f"    return ({''.join(f'r{i}, ' for i in range(len(results)))})\n")
+            inner = (f"    def read(obj):\n        get = obj.get\n{body}\n        return {{{', '.join(results)}}}\n"
+                     f"    def values(obj):\n        get = obj.get\n{body}\n"
+                     f"        return ({''.join(f'r{i}, ' for i in range(len(results)))})\n")
+            names = "read, values"
+        source = (f"def factory({params}what, _intern, _EXACT, type, str, float, all):\n{inner}"
+                  f"    return {names}\n")
+        namespace: dict[str, Any] = {}
         exec(compile(source, f"<FieldMap {what}>", "exec"), namespace)  # noqa: S102 - our own source
-        self.read: Callable[[Mapping[str, Any]], dict[str, Any]] = namespace["read"]
-        self.values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = namespace.get("values", self._no_values)
+        read, values = namespace["factory"](*checks, what, sys.intern, 2**53, type, str, float, all)
+        self.read: Callable[[Mapping[str, Any]], dict[str, Any]] = read
+        self.values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = values or self._no_values
 
     @staticmethod
     def _no_values(obj: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -498,18 +508,22 @@ def shared_number(value: int | float) -> int | float:
     thresholds: the same figures on most nodes of an account). Numbers are immutable, so only
     memory changes; the table is bounded."""
     table: dict[Any, Any] = _SHARED_INTS if type(value) is int else _SHARED_FLOATS
-    if len(table) > 512:
-        table.clear()
-    shared: int | float = table.setdefault(value, value)
+    shared: int | float | None = table.get(value)
+    if shared is None:
+        if len(table) > 512:
+            table.clear()
+        shared = table[value] = value
     return shared
 
 
 def share_ints(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     """``obj`` with each of ``keys`` that holds an int replaced by ``shared_number`` of it."""
+    table = _SHARED_INTS
     for key in keys:
         value = obj.get(key)
         if type(value) is int:
-            obj[key] = shared_number(value)
+            shared = table.get(value)
+            obj[key] = shared_number(value) if shared is None else shared
     return obj
 
 
@@ -538,7 +552,10 @@ PRIVATE_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
     "192.168.0.0/16", "198.18.0.0/15", "240.0.0.0/4",
     "::/128", "100::/64", "2001::/23", "fc00::/7", "fe80::/10"))
 _V4_RANGES = tuple((int(n.network_address), int(n.broadcast_address)) for n in PRIVATE_NETWORKS if n.version == 4)
-_V4_FIRST_OCTETS = frozenset(o for low, high in _V4_RANGES for o in range(low >> 24, (high >> 24) + 1))
+#: First octet -> the private ranges that start with it (most first octets have none).
+_V4_BY_OCTET = {octet: tuple((low, high) for low, high in _V4_RANGES if low >> 24 <= octet <= high >> 24)
+                for octet in range(256)}
+_V4_BY_OCTET = {octet: ranges for octet, ranges in _V4_BY_OCTET.items() if ranges}
 _V6_NETWORKS = tuple(n for n in PRIVATE_NETWORKS if n.version == 6)
 _INET_PTON = socket.inet_pton
 _AF_INET = socket.AF_INET
@@ -555,9 +572,10 @@ def is_private_ip(address: str) -> bool:
             value = int.from_bytes(_INET_PTON(_AF_INET, host), "big")
         except (OSError, ValueError):
             return False
-        if value >> 24 not in _V4_FIRST_OCTETS:
-            return False  # most addresses a listing holds
-        return any(low <= value <= high for low, high in _V4_RANGES)
+        for low, high in _V4_BY_OCTET.get(value >> 24, ()):  # most addresses: none to check
+            if low <= value <= high:
+                return True
+        return False
     try:
         ip = ipaddress.IPv6Address(host)
     except ValueError:
@@ -567,12 +585,18 @@ def is_private_ip(address: str) -> bool:
     return any(ip in net for net in _V6_NETWORKS)
 
 
-def split_ips(addresses: list[str]) -> tuple[list[str], list[str]]:
-    """Split addresses into (public, private) lists, keeping their order."""
+def split_ips(addresses: list[str], *, drop_prefix: bool = False) -> tuple[list[str], list[str]]:
+    """Split addresses into (public, private) lists, keeping their order; with ``drop_prefix``
+    ``"192.168.1.2/17"`` is listed as ``"192.168.1.2"``."""
     if len(addresses) == 1:  # the usual node: lists made to size (append keeps room for four)
-        return ([], [addresses[0]]) if is_private_ip(addresses[0]) else ([addresses[0]], [])
+        address = addresses[0]
+        if drop_prefix and "/" in address:
+            address = address.split("/", 1)[0]
+        return ([], [address]) if is_private_ip(address) else ([address], [])
     public: list[str] = []
     private: list[str] = []
     for address in addresses:
+        if drop_prefix and "/" in address:
+            address = address.split("/", 1)[0]
         (private if is_private_ip(address) else public).append(address)
     return public, private

@@ -77,7 +77,7 @@ class LinodeParsing(LinodeDriverBase):
         obj = as_dict(data, _INSTANCE)
         (node_id, label, status, ipv4, ipv6, specs, type_id, image_id, region, created_text, updated_text,
          tags, alerts) = _NODE.values(obj)
-        public_ips, private_ips = split_ips([address.split("/", 1)[0] for address in ipv4])
+        public_ips, private_ips = split_ips(ipv4, drop_prefix=True)
         size = None
         if type_id is not None:
             memory, disk, transfer, vcpus = _SPECS.values(share_ints(specs, _FIGURES))
