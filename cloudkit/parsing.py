@@ -1,32 +1,95 @@
-"""Small helpers drivers use to turn provider dicts into models safely.
+"""The field readers every driver uses to turn provider dicts into models safely.
 
 A provider body that lacks a field, or carries the wrong type, must surface as
 ``MalformedResponseError`` naming what was wrong, never as a raw ``KeyError`` or
 ``TypeError``. Drivers wrap each ``_to_node``-style function with ``parser``.
+
+**The rule**, one per kind of field, the same in every driver:
+
+1. *Required fields* (``req``, ``req_id``, the kinds ``REQ_ID`` and ``REQ_TEXT``): missing,
+   null or of another JSON type raises ``MalformedResponseError`` naming the field.
+2. *Model fields*, optional fields a model's own attributes are made from (a node's addresses,
+   tags, size and image ids, a size's figures): ``str_field``, ``slug_field``, ``int_field``,
+   ``num_field``, ``strs_field``, ``obj_field`` and the kinds ``TEXT``, ``SLUG``, ``INT``,
+   ``NUM``, ``TEXTS``, ``OBJECT``. Absent or null gives None (``[]``/``{}`` for arrays and
+   objects); a present value of another JSON type raises (a bool is never a number; a float
+   is an int only as a count, truncated; numbers must be finite). Wrong data in a model is worse
+   than an error that names the field.
+3. *Informational fields*, copied into ``extra`` and nothing else: ``opt_text``, ``opt_int``,
+   ``opt_float``, ``opt_flag``, ``opt_id``, ``str_items``, ``int_items`` and the kinds
+   ``X_TEXT``, ``X_INT``, ``X_NUM``, ``X_FLAG``, ``X_TEXTS``, ``X_INTS``, ``X_OBJECT``,
+   ``X_ANY``: lenient, a value of another type counts as absent (None, or the item is dropped)
+   and numbers may come as numeric text (HostVirtual and NephoScale send them so). A surprise
+   in a field the library only passes along must not hide the node.
+
+Listings build thousands of models: ``FieldMap`` compiles a declaration (field name -> kind)
+once into one function that reads every field, accepting each kind's usual JSON type inline and
+sending any other value through the kind's checked reader. Drivers declare their fields and
+stay plain; the speed lives here. ``ModelMemo`` remembers the parse of embedded objects a
+listing repeats (a droplet's size and image).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import functools
-import ipaddress
 import math
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from typing import Any, ParamSpec, TypeVar
 
+from cloudkit.addresses import PRIVATE_NETWORKS, is_private_ip, split_ips
 from cloudkit.errors import CloudkitError, MalformedResponseError
 
 __all__ = [
+    "INT",
+    "NUM",
+    "OBJECT",
+    "PRIVATE_NETWORKS",
+    "REQ_ID",
+    "REQ_TEXT",
+    "SLUG",
+    "TEXT",
+    "TEXTS",
+    "TOKEN",
+    "X_ANY",
+    "X_FLAG",
+    "X_INT",
+    "X_INTS",
+    "X_NUM",
+    "X_OBJECT",
+    "X_SHARED",
+    "X_TEXT",
+    "X_TEXTS",
+    "X_TOKEN",
+    "FieldMap",
+    "Kind",
+    "ModelMemo",
     "as_dict",
     "as_list",
+    "int_field",
+    "int_items",
     "is_private_ip",
+    "num_field",
+    "obj_field",
+    "opt_flag",
     "opt_float",
+    "opt_id",
     "opt_int",
+    "opt_obj",
+    "opt_text",
     "parse_datetime",
     "parser",
     "req",
     "req_id",
+    "share_ints",
+    "shared_number",
+    "slug_field",
     "split_ips",
+    "str_field",
+    "str_items",
+    "strs_field",
 ]
 
 P = ParamSpec("P")
@@ -69,7 +132,7 @@ def as_list(value: Any, what: str) -> list[Any]:
     return value
 
 
-def req(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
+def req(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
     """``obj[key]``, checked to be of ``kind`` (bools are not ints here)."""
     if key not in obj:
         raise MalformedResponseError(f"{what}: missing field '{key}'")
@@ -84,7 +147,7 @@ def req(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str)
     return value
 
 
-def req_id(obj: dict[str, Any], key: str, what: str) -> str:
+def req_id(obj: Mapping[str, Any], key: str, what: str) -> str:
     """The id in ``obj[key]`` (a number or a non-blank string) as text without surrounding
     blanks; MalformedResponseError when it is missing, of another type or blank."""
     text = str(req(obj, key, (int, str), what)).strip()
@@ -160,30 +223,314 @@ def parse_datetime(value: Any) -> _dt.datetime | None:
     return when.replace(tzinfo=_dt.UTC)
 
 
-#: Documentation ranges (RFC 5737, RFC 3849): they stand in for public addresses in examples
-#: and fixtures, so they count as public although ``ipaddress`` calls them private.
-_DOCUMENTATION_NETS = tuple(ipaddress.ip_network(net) for net in (
-    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
+# -- rule 3: informational fields (lenient) -------------------------------------------------
 
 
-def is_private_ip(address: str) -> bool:
-    """True for RFC 1918 / unique-local / link-local addresses (and other non-global ones,
-    except the documentation ranges, which stand in for public addresses)."""
+def opt_text(value: Any) -> str | None:
+    """Non-empty text, or None."""
+    return value if isinstance(value, str) and value else None
+
+
+def opt_flag(value: Any) -> bool | None:
+    """A JSON boolean, or None."""
+    return value if isinstance(value, bool) else None
+
+
+def opt_id(value: Any) -> str | None:
+    """An id (a number or text) as text without surrounding blanks, or None."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    return str(value).strip() or None
+
+
+def opt_obj(value: Any) -> dict[str, Any] | None:
+    """A JSON object, or None."""
+    return value if isinstance(value, dict) else None
+
+
+def str_items(value: Any) -> list[str]:
+    """The text items of an array (others dropped); [] for anything else."""
+    if not value or not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, str)]
+
+
+def int_items(value: Any) -> list[int]:
+    """The integer items of an array (others, bools included, dropped); [] for anything else."""
+    if not value or not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, int) and not isinstance(item, bool)]
+
+
+# -- rule 2: model fields (strict) ----------------------------------------------------------
+
+
+def _wrong(what: str, key: str, value: Any) -> MalformedResponseError:
+    return MalformedResponseError(f"{what}: field '{key}' has type {type(value).__name__}")
+
+
+def str_field(obj: Mapping[str, Any], key: str, what: str) -> str | None:
+    """``obj[key]`` as text; None when absent or null; MalformedResponseError for other types."""
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _wrong(what, key, value)
+
+
+def slug_field(obj: Mapping[str, Any], key: str, what: str) -> str | None:
+    """An id given as text (a type, an image): without surrounding blanks, interned (a listing
+    repeats a few), None when absent, null or blank; MalformedResponseError for other types."""
+    value = str_field(obj, key, what)
+    if value is None:
+        return None
+    value = value.strip()
+    return sys.intern(value) if value and type(value) is str else (value or None)
+
+
+def int_field(obj: Mapping[str, Any], key: str, what: str) -> int | None:
+    """A JSON number as an int (a float truncated); None when absent or null;
+    MalformedResponseError for bools, text, other types and non-finite numbers."""
+    value = obj.get(key)
+    if value is None or type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _wrong(what, key, value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise MalformedResponseError(f"{what}: field '{key}' is not a finite number")
+    return int(value)
+
+
+def num_field(obj: Mapping[str, Any], key: str, what: str) -> float | None:
+    """A finite JSON number as a float; None when absent or null; MalformedResponseError
+    otherwise (bools, text, NaN, infinities and ints too large for a float included)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _wrong(what, key, value)
     try:
-        ip = ipaddress.ip_address(address.split("/", 1)[0])
-    except ValueError:
-        return False
-    if ip.is_loopback:
-        return False  # the simulator's 127.0.0.1 is a node's "public" address
-    if any(ip.version == net.version and ip in net for net in _DOCUMENTATION_NETS):
-        return False
-    return bool(ip.is_private or ip.is_link_local)
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise MalformedResponseError(f"{what}: field '{key}' is not a finite number")
+    return number
 
 
-def split_ips(addresses: list[str]) -> tuple[list[str], list[str]]:
-    """Split addresses into (public, private) lists, keeping their order."""
-    public: list[str] = []
-    private: list[str] = []
-    for address in addresses:
-        (private if is_private_ip(address) else public).append(address)
-    return public, private
+def strs_field(obj: Mapping[str, Any], key: str, what: str) -> list[str]:
+    """A JSON array of text as a new list; [] when absent or null; MalformedResponseError for
+    anything else or an item that is not text."""
+    value = obj.get(key)
+    if value is None:
+        return []
+    as_list(value, f"{what}.{key}")
+    for item in value:
+        if not isinstance(item, str):
+            raise MalformedResponseError(f"{what}: {key} holds a {type(item).__name__}")
+    return list(value)
+
+
+def obj_field(obj: Mapping[str, Any], key: str, what: str) -> dict[str, Any]:
+    """A JSON object (itself, not a copy); {} when absent or null; MalformedResponseError
+    for anything else."""
+    value = obj.get(key)
+    if value is None:
+        return {}
+    return as_dict(value, f"{what}.{key}")
+
+
+# -- field maps: the rule, compiled ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of field is read. ``inline`` is a Python expression on ``v`` (the value,
+    None when absent) that takes the kind's usual JSON type as it is and otherwise calls
+    ``{c}(obj, {k}, what)``: ``check``, the kind's documented reader, which decides what any
+    other value means or raises. Both paths give the same result; only the cost differs."""
+
+    name: str
+    inline: str
+    check: Callable[[Mapping[str, Any], str, str], Any] | None = None
+
+
+def _lenient(convert: Callable[[Any], Any]) -> Callable[[Mapping[str, Any], str, str], Any]:
+    def check(obj: Mapping[str, Any], key: str, what: str) -> Any:
+        return convert(obj.get(key))
+    return check
+
+
+def _required_text(obj: Mapping[str, Any], key: str, what: str) -> str:
+    value: str = req(obj, key, str, what)
+    return value
+
+
+REQ_ID = Kind("required id", "str(v) if type(v) is int else {c}(obj, {k}, what)", req_id)
+REQ_TEXT = Kind("required text", "v if type(v) is str else {c}(obj, {k}, what)", _required_text)
+#: Required text a listing repeats (a status): one interned object.
+TOKEN = Kind("required token", "_intern(v) if type(v) is str else {c}(obj, {k}, what)", _required_text)
+TEXT = Kind("text", "v if type(v) is str or v is None else {c}(obj, {k}, what)", str_field)
+SLUG = Kind("slug", "(_intern(v.strip()) or None) if type(v) is str else {c}(obj, {k}, what)", slug_field)
+INT = Kind("int", "v if type(v) is int or v is None else {c}(obj, {k}, what)", int_field)
+NUM = Kind("number", "float(v) if type(v) is int and -_EXACT <= v <= _EXACT else {c}(obj, {k}, what)", num_field)
+TEXTS = Kind("texts", "([*v] if all(type(i) is str for i in v) else {c}(obj, {k}, what)) if type(v) is list "
+             "else {c}(obj, {k}, what)", strs_field)
+OBJECT = Kind("object", "v if type(v) is dict else {c}(obj, {k}, what)", obj_field)
+X_TEXT = Kind("info text", "v if type(v) is str and v else {c}(obj, {k}, what)", _lenient(opt_text))
+#: Informational text a listing repeats (a region): interned.
+X_TOKEN = Kind("info token", "_intern(v) if type(v) is str and v else {c}(obj, {k}, what)", _lenient(opt_text))
+X_INT = Kind("info int", "v if type(v) is int else {c}(obj, {k}, what)", _lenient(lambda v: opt_int(v)))
+X_NUM = Kind("info number", "v if type(v) is float and v - v == 0.0 else {c}(obj, {k}, what)",
+             _lenient(lambda v: opt_float(v)))
+X_FLAG = Kind("info flag", "v if type(v) is bool else None")
+X_TEXTS = Kind("info texts", "{c}(obj, {k}, what) if v else []", _lenient(str_items))
+X_INTS = Kind("info ints", "{c}(obj, {k}, what) if v else []", _lenient(int_items))
+X_OBJECT = Kind("info object", "v if type(v) is dict else None")
+X_ANY = Kind("info value", "v")
+#: Any value as it is, text a listing repeats interned (a hypervisor, a group).
+X_SHARED = Kind("info value, shared text", "_intern(v) if type(v) is str else v")
+
+
+class FieldMap:
+    """Fields declared once (output name -> kind, or -> (source key, kind)) and compiled into
+    one reader: ``read(obj)`` gives a new dict of the fields, ``values(obj)`` a tuple in
+    declaration order. With ``present_only``, ``read`` keeps only the keys ``obj`` has."""
+
+    def __init__(self, what: str, declared: Mapping[str, Kind | tuple[str, Kind]], *,
+                 present_only: bool = False) -> None:
+        self.what = what
+        self.fields = {out: spec if isinstance(spec, tuple) else (out, spec) for out, spec in declared.items()}
+        # The reader is made inside a factory, so every name it uses is a closure cell or a
+        # constant (no global or builtin look-ups per field); keys are literals.
+        checks = [kind.check for _, kind in self.fields.values()]
+        lines: list[str] = []
+        results: list[str] = []
+        for i, (out, (key, kind)) in enumerate(self.fields.items()):
+            expr = kind.inline.format(c=f"c{i}", k=repr(key))
+            if present_only:
+                lines += [f"        if {key!r} in obj:", f"            v = obj[{key!r}]",
+                          f"            out[{out!r}] = {expr}"]
+            else:
+                lines += [f"        v = get({key!r})", f"        r{i} = {expr}"]
+            results.append(f"{out!r}: r{i}")
+        params = "".join(f"c{i}, " for i in range(len(checks)))
+        if present_only:
+            inner = "    def read(obj):\n        out = {}\n" + "\n".join(lines) + "\n        return out\n"
+            names = "read, None"
+        else:
+            body = "\n".join(lines)
+            inner = (f"    def read(obj):\n        get = obj.get\n{body}\n        return {{{', '.join(results)}}}\n"
+                     f"    def values(obj):\n        get = obj.get\n{body}\n"
+                     f"        return ({''.join(f'r{i}, ' for i in range(len(results)))})\n")
+            names = "read, values"
+        source = (f"def factory({params}what, _intern, _EXACT, type, str, float, all):\n{inner}"
+                  f"    return {names}\n")
+        namespace: dict[str, Any] = {}
+        exec(compile(source, f"<FieldMap {what}>", "exec"), namespace)  # noqa: S102 - our own source
+        read, values = namespace["factory"](*checks, what, sys.intern, 2**53, type, str, float, all)
+        self.read: Callable[[Mapping[str, Any]], dict[str, Any]] = read
+        self.values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = values or self._no_values
+
+    @staticmethod
+    def _no_values(obj: Mapping[str, Any]) -> tuple[Any, ...]:
+        raise TypeError("a present_only FieldMap has no values()")
+
+
+# -- embedded models a listing repeats ------------------------------------------------------
+
+
+def _types(value: dict[str, Any]) -> tuple[type, ...]:
+    """The JSON types of an object's values, in order (``==`` alone takes True for 1 and 1.0)."""
+    return tuple(map(type, value.values()))
+
+
+def _copier(model: Any) -> Callable[[], Any]:
+    """A function returning a fresh copy of a model (a dataclass with an ``extra`` dict): its
+    own ``extra`` and its own copy of every list or dict in it."""
+    cls = type(model)
+    kwargs = {f.name: getattr(model, f.name) for f in fields(model) if f.init and f.name != "extra"}
+    template = dict(model.extra)
+    mutable = tuple(k for k, v in template.items() if isinstance(v, (list, dict)))
+    for key in mutable:
+        template[key] = template[key].copy()
+
+    def fresh() -> Any:
+        extra = template.copy()
+        for key in mutable:
+            extra[key] = extra[key].copy()
+        return cls(**kwargs, extra=extra)
+
+    return fresh
+
+
+class ModelMemo:
+    """The last parse of an embedded object per key (a droplet's size or image, by slug): a
+    listing's items share a few, and checking that an object equals the one parsed before (same
+    values, same JSON types) costs a fraction of parsing it again. Each hit is a fresh copy
+    (its own ``extra``, lists and dicts). Bounded; not worth pickling (name it in the driver's
+    ``transient_attributes``)."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self.limit = limit
+        self._memo: dict[Any, tuple[dict[str, Any], tuple[type, ...], Callable[[], Any]]] = {}
+
+    def parse(self, key: Any, value: dict[str, Any], parse: Callable[[dict[str, Any]], Any]) -> Any:
+        """``parse(value)``, or a fresh copy of the parse remembered under ``key`` when ``value``
+        is the same object as then. A parse that returns None is not remembered."""
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == value and hit[1] == _types(value):
+            return hit[2]()
+        model = parse(value)
+        if model is not None:
+            if len(self._memo) >= self.limit:
+                self._memo.clear()
+            self._memo[key] = (_deep_copy(value), _types(value), _copier(model))
+        return model
+
+    def __len__(self) -> int:
+        return len(self._memo)
+
+    def clear(self) -> None:
+        """Forget every remembered parse."""
+        self._memo.clear()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ModelMemo, (self.limit,))  # a process of its own starts with an empty memo
+
+
+#: One object per figure a listing repeats (see ``shared_number``); bounded.
+_SHARED_INTS: dict[int, int] = {}
+_SHARED_FLOATS: dict[float, float] = {}
+
+
+def shared_number(value: int | float) -> int | float:
+    """One shared object for equal numbers of the same type (a type's memory, default alert
+    thresholds: the same figures on most nodes of an account). Numbers are immutable, so only
+    memory changes; the table is bounded."""
+    table: dict[Any, Any] = _SHARED_INTS if type(value) is int else _SHARED_FLOATS
+    shared: int | float | None = table.get(value)
+    if shared is None:
+        if len(table) > 512:
+            table.clear()
+        shared = table[value] = value
+    return shared
+
+
+def share_ints(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """``obj`` with each of ``keys`` that holds an int replaced by ``shared_number`` of it."""
+    table = _SHARED_INTS
+    for key in keys:
+        value = obj.get(key)
+        if type(value) is int:
+            shared = table.get(value)
+            obj[key] = shared_number(value) if shared is None else shared
+    return obj
+
+
+def _deep_copy(value: Any) -> Any:
+    """A copy of a decoded JSON value (dicts and lists copied all the way down)."""
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value

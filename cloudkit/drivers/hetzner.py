@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from cloudkit import models
+from cloudkit import models, parsing
 from cloudkit.connection import BearerTokenConnection
 from cloudkit.driver import DEFAULT_NODE_ACTIONS, NodeDriver, object_id
 from cloudkit.errors import ProviderError, ValidationError
 from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
-from cloudkit.parsing import as_dict, as_list, opt_float, opt_int, parse_datetime, parser, req, req_id, split_ips
+from cloudkit.parsing import as_dict, obj_field, opt_float, opt_int, opt_obj, parse_datetime, parser, req, req_id
 from cloudkit.response import JsonResponse
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
 
@@ -79,7 +79,7 @@ class HetznerConnection(BearerTokenConnection):
 
 def _page_items(key: str) -> Any:
     def extract(body: Any) -> list[Any]:
-        return as_list(as_dict(body, f"Hetzner {key} listing").get(key), f"Hetzner {key} listing")
+        return parsing.as_list(as_dict(body, f"Hetzner {key} listing").get(key), f"Hetzner {key} listing")
     return extract
 
 
@@ -97,12 +97,7 @@ def _total_items(body: Any) -> int | None:
     return opt_int(_pagination(body).get("total_entries"))
 
 
-def _sub(obj: dict[str, Any], key: str) -> dict[str, Any]:
-    value = obj.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def _tags(labels: Any) -> list[str]:
+def _labels_as_tags(labels: Any) -> list[str]:
     if not isinstance(labels, dict):
         return []
     return [f"{k}={v}" if v not in (None, "") else str(k) for k, v in labels.items()]
@@ -178,7 +173,7 @@ class HetznerNodeDriver(NodeDriver):
         """An action the API reports as failed already (``status: error``) raises ProviderError."""
         action = body.get("action") if isinstance(body, dict) else None
         if isinstance(action, dict) and action.get("status") == "error":
-            error = _sub(action, "error")
+            error = opt_obj(action.get("error")) or {}
             reason = error.get("message", "no reason given")
             raise ProviderError(f"Hetzner action {action.get('command')} failed: {reason}", 200,
                                 code=error.get("code"), driver=self.name)
@@ -189,21 +184,21 @@ class HetznerNodeDriver(NodeDriver):
     def _to_node(self, data: Any) -> Node:
         what = "Hetzner server"
         obj = as_dict(data, what)
-        net, server_type, image = _sub(obj, "public_net"), _sub(obj, "server_type"), _sub(obj, "image")
-        datacenter = _sub(obj, "datacenter")
-        location = _sub(obj, "location") or _sub(datacenter, "location")
-        ipv4 = _sub(net, "ipv4").get("ip")
-        public, private = split_ips([ipv4] if isinstance(ipv4, str) else [])
+        net, server_type, image = (obj_field(obj, key, what) for key in ("public_net", "server_type", "image"))
+        datacenter = opt_obj(obj.get("datacenter")) or {}
+        location = opt_obj(obj.get("location")) or opt_obj(datacenter.get("location")) or {}
+        ipv4 = obj_field(net, "ipv4", what).get("ip")
+        public, private = parsing.split_ips([ipv4] if isinstance(ipv4, str) else [])
         private += [p["ip"] for p in obj.get("private_net") or [] if isinstance(p, dict) and p.get("ip")]
         keys = ("status", "labels", "locked", "protection", "rescue_enabled", "primary_disk_size", "backup_window")
         extra = {key: obj.get(key) for key in keys}
         extra.update(server_type=server_type.get("name"), location=location.get("name"),
-                     datacenter=datacenter.get("name"), ipv6_network=_sub(net, "ipv6").get("ip"))
+                     datacenter=datacenter.get("name"), ipv6_network=(opt_obj(net.get("ipv6")) or {}).get("ip"))
         size = self._to_size(server_type, location.get("name")) if server_type else None
         return Node(req_id(obj, "id", what), req(obj, "name", str, what), self._state(obj.get("status")),
                     public, private, self, size=size,
                     image=self._to_image(image) if image else None, extra=extra,
-                    created_at=parse_datetime(obj.get("created")), tags=_tags(obj.get("labels")))
+                    created_at=parse_datetime(obj.get("created")), tags=_labels_as_tags(obj.get("labels")))
 
     @parser("Hetzner server type")
     def _to_size(self, data: Any, location: str | None = None) -> NodeSize:

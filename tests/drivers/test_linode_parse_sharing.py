@@ -87,7 +87,6 @@ def test_addresses_are_split_into_public_and_private(ipv4: Any, public: list[str
     {"specs": []},
     {"type": 5},
     {"image": ["linode/debian12"]},
-    {"region": 3},
     {"status": None},
     {"label": 7},
     {"id": True},
@@ -96,6 +95,13 @@ def test_addresses_are_split_into_public_and_private(ipv4: Any, public: list[str
 def test_odd_values_are_still_malformed(changes: dict[str, Any]) -> None:
     with pytest.raises(MalformedResponseError):
         DRIVER._to_node(fresh(**changes))
+
+
+def test_an_odd_region_counts_as_absent() -> None:
+    # Issue 17's one rule: a field only copied into ``extra`` (the region) is informational, so a
+    # value of another type counts as absent; it raised before, when Linode had its own readers.
+    node = DRIVER._to_node(fresh(region=3))
+    assert node.extra["location"] is None and node.id == "61234501"
 
 
 def test_the_fast_paths_give_what_the_checked_paths_give() -> None:

@@ -1,15 +1,27 @@
-"""The Linode driver's private-address check (inet_pton fast path) agrees with ipaddress."""
+"""The one private-address rule (``cloudkit.parsing.is_private_ip``, inet_pton fast path) agrees
+with ``ipaddress`` on the networks it names, and Linode uses it.
+
+Issue 17 made the Linode driver's own RFC 1918-only check give way to the shared rule, which
+every other driver already used: link-local (169.254/16) and the other non-global ranges count
+as private too (no route from the internet reaches them, which is what providers mean by a
+private address), so ``fd00::1`` and ``::ffff:10.0.0.1`` below are now private.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import json
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloudkit.drivers.linode import _is_private_v4
+from cloudkit.drivers.linode import LinodeNodeDriver
+from cloudkit.parsing import is_private_ip
 
-_NETS = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+_NETS = [ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/29", "192.0.0.170/31",
+    "192.168.0.0/16", "198.18.0.0/15", "240.0.0.0/4", "::/128", "100::/64", "2001::/23", "fc00::/7", "fe80::/10")]
 
 
 def reference(address: str) -> bool:
@@ -17,20 +29,29 @@ def reference(address: str) -> bool:
         ip = ipaddress.ip_address(address.split("/", 1)[0])
     except ValueError:
         return False
-    return ip.version == 4 and any(ip in net for net in _NETS)
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in _NETS)
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.integers(min_value=0, max_value=2**32 - 1), st.sampled_from(["", "/24", "/32", "/x"]))
 def test_every_ipv4_address_is_classified_like_ipaddress(value: int, suffix: str) -> None:
     text = str(ipaddress.IPv4Address(value)) + suffix
-    assert _is_private_v4(text) is reference(text)
+    assert is_private_ip(text) is reference(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=2**128 - 1))
+def test_every_ipv6_address_is_classified_like_ipaddress(value: int) -> None:
+    text = str(ipaddress.IPv6Address(value))
+    assert is_private_ip(text) is reference(text)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="0123456789./:abcdefx ", max_size=20))
 def test_odd_text_is_classified_like_ipaddress(text: str) -> None:
-    assert _is_private_v4(text) is reference(text)
+    assert is_private_ip(text) is reference(text)
 
 
 def test_edges() -> None:
@@ -38,7 +59,17 @@ def test_edges() -> None:
                           ("172.15.255.255", False), ("172.16.0.0", True), ("172.31.255.255", True),
                           ("172.32.0.0", False), ("192.168.0.0", True), ("192.168.255.255", True),
                           ("192.169.0.0", False), ("127.0.0.1", False), ("010.0.0.1", False),
-                          ("10.0.0", False), ("::ffff:10.0.0.1", False), ("fd00::1", False), ("", False),
-                          ("\uff11\uff10.0.0.1", False), ("192.168.1.1/17", True)]:
-        assert _is_private_v4(text) is private, text
+                          ("10.0.0", False), ("::ffff:10.0.0.1", True), ("fd00::1", True), ("", False),
+                          ("\uff11\uff10.0.0.1", False), ("192.168.1.1/17", True), ("169.254.10.1", True),
+                          ("192.0.2.1", False), ("2001:db8::1", False), ("fe80::1", True)]:
+        assert is_private_ip(text) is private, text
         assert reference(text) is private, text
+
+
+def test_a_linode_uses_the_shared_rule() -> None:
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "linode" / "GET_v4_linode_instances_61234501.json"
+    body = json.loads(fixture.read_text())
+    body["ipv4"] = ["45.79.141.20", "192.168.139.17/17", "169.254.3.4"]
+    node = LinodeNodeDriver("token")._to_node(body)
+    assert node.public_ips == ["45.79.141.20"]
+    assert node.private_ips == ["192.168.139.17", "169.254.3.4"]

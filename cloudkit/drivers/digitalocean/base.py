@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from cloudkit.driver import NodeDriver, object_id
 from cloudkit.drivers.digitalocean.connection import PAGE_SIZE, DigitalOceanConnection, _total_items, _total_pages
 from cloudkit.drivers.digitalocean.rules import _FINGERPRINT_RE, _REGION_RE, _SLUG_RE
 from cloudkit.errors import ConfigurationError, ValidationError
 from cloudkit.models import KeyPair
-from cloudkit.parsing import as_dict, as_list
+from cloudkit.parsing import ModelMemo, as_dict, as_list
 
 
 @dataclass(eq=False)
@@ -42,8 +42,6 @@ class DigitalOceanDriverBase(NodeDriver):
     #: Seconds between polls of a droplet action (``ex_wait_for_action``).
     action_poll_interval: float = 3.0
 
-    #: A parse cache: not pickled with the driver (it arrives empty).
-    transient_attributes: ClassVar[frozenset[str]] = frozenset({"_embedded_memo"})
     connection: DigitalOceanConnection
 
     def __init__(self, key: str, secret: str | None = None, secure: bool = True,
@@ -54,10 +52,8 @@ class DigitalOceanDriverBase(NodeDriver):
         if secret:
             raise ConfigurationError("DigitalOcean API v2 takes only a token; do not pass a secret")
         super().__init__(key.strip(), None, secure, host, port, api_version=api_version, **kwargs)
-        #: (kind, slug) -> (raw object, its value types, a function returning a fresh copy of
-        #: its parse); see ``_embedded_model``.
-        self._embedded_memo: dict[tuple[str, str | None],
-                                  tuple[dict[str, Any], tuple[type, ...], Callable[[], Any]]] = {}
+        #: The sizes and images a listing's droplets embed, parsed once (see ``_embedded``).
+        self._embedded_memo = ModelMemo()
 
     # -- request helpers --------------------------------------------------------------------
 

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
 from cloudkit.drivers.digitalocean.base import DigitalOceanAction, DigitalOceanDriverBase
 from cloudkit.errors import CloudkitError, MalformedResponseError
 from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
-from cloudkit.parsing import as_dict, is_private_ip, opt_float, opt_int, parse_datetime, parser, req, req_id
+from cloudkit.parsing import (
+    REQ_ID,
+    REQ_TEXT,
+    TEXTS,
+    X_ANY,
+    X_FLAG,
+    X_INT,
+    X_INTS,
+    X_OBJECT,
+    X_TEXT,
+    X_TEXTS,
+    FieldMap,
+    as_dict,
+    is_private_ip,
+    opt_flag,
+    opt_float,
+    opt_int,
+    opt_text,
+    parse_datetime,
+    parser,
+    req,
+    req_id,
+    str_items,
+)
 
 _NO_GATEWAY = frozenset({"", "<nil>", "nil", "null", "none"})
-_DIGITS = frozenset("0123456789")
 
 #: City prefix of a region slug → ISO 3166 country code.
 _COUNTRIES = {
@@ -20,63 +41,35 @@ _COUNTRIES = {
     "fra": "DE", "tor": "CA", "blr": "IN", "syd": "AU",
 }
 
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _bool_or_none(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _strings(value: Any) -> list[str]:
-    if not value or not isinstance(value, list):
-        return []
-    return [v for v in value if isinstance(v, str)]
+#: A droplet's own fields (see cloudkit.parsing for what each kind accepts).
+_DROPLET = FieldMap("droplet", {
+    "id": REQ_ID, "name": REQ_TEXT, "status": X_TEXT, "created_at": X_ANY, "tags": TEXTS,
+    "networks": X_OBJECT, "region": X_OBJECT, "image": X_ANY, "size": X_ANY})
+#: What ``Node.extra`` keeps of a droplet.
+_DROPLET_EXTRA = FieldMap("droplet", {
+    "status": X_TEXT, "memory": X_INT, "vcpus": X_INT, "disk": X_INT, "locked": X_FLAG,
+    "created_at": X_TEXT, "size_slug": X_TEXT, "features": X_TEXTS, "backup_ids": X_INTS,
+    "snapshot_ids": X_INTS, "volume_ids": X_TEXTS, "vpc_uuid": X_TEXT, "kernel": X_OBJECT})
+_REGION = FieldMap("droplet region", {"region": ("slug", X_TEXT), "region_name": ("name", X_TEXT)})
 
 
-def _ints(value: Any) -> list[int]:
-    if not value or not isinstance(value, list):
-        return []
-    return [v for v in value if isinstance(v, int)]
+def _gateway(value: Any) -> str | None:
+    """A network's gateway, None for the placeholders DigitalOcean sends when there is none."""
+    if not isinstance(value, str) or value.strip().lower() in _NO_GATEWAY:
+        return None
+    return value
 
 
-def _types(value: dict[str, Any]) -> tuple[type, ...]:
-    """The JSON types of an object's values, in order (``==`` alone takes True for 1 and 1.0)."""
-    return tuple(map(type, value.values()))
+def _netmask(value: Any) -> str | int | None:
+    """Dotted text for IPv4, a prefix length (an int) for IPv6."""
+    return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
-def _copier(model: NodeSize | NodeImage) -> Callable[[], NodeSize | NodeImage]:
-    """A function returning a fresh copy of ``model`` each call: its own ``extra`` and its own
-    copy of every list or dict in it (nodes never share what a caller might change)."""
-    fields = model.extra
-    mutable = tuple(k for k, v in fields.items() if isinstance(v, (list, dict)))
-    if isinstance(model, NodeSize):
-        size_id, name, ram, disk, bandwidth = model.id, model.name, model.ram, model.disk, model.bandwidth
-        price, driver, vcpus = model.price, model.driver, model.vcpus
-        extra = fields.copy()
-        for key in mutable:
-            extra[key] = extra[key].copy()
-
-        def new_size() -> NodeSize:
-            fresh = extra.copy()
-            for key in mutable:
-                fresh[key] = fresh[key].copy()
-            return NodeSize(size_id, name, ram, disk, bandwidth, price, driver, fresh, vcpus)
-
-        return new_size
-    image_id, image_name, image_driver = model.id, model.name, model.driver
-    image_extra = fields.copy()
-    for key in mutable:
-        image_extra[key] = image_extra[key].copy()
-
-    def new_image() -> NodeImage:
-        fresh = image_extra.copy()
-        for key in mutable:
-            fresh[key] = fresh[key].copy()
-        return NodeImage(image_id, image_name, image_driver, fresh)
-
-    return new_image
+def _or_none(parse: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return parse(value)
+    except MalformedResponseError:
+        return None
 
 
 class DigitalOceanParsing(DigitalOceanDriverBase):
@@ -84,80 +77,17 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
 
     @parser("droplet")
     def _to_node(self, data: Any) -> Node:
-        # Every droplet of every listing comes through here: the usual value of each field (its
-        # exact JSON type) is accepted inline, and only an unusual one goes through the helper
-        # that decides what it means. The result is the same either way; only the cost differs.
-        droplet = data if type(data) is dict else as_dict(data, "droplet")
-        get = droplet.get
-        raw_id = get("id")
-        node_id = str(raw_id) if type(raw_id) is int else req_id(droplet, "id", "droplet")
-        name = get("name")
-        if type(name) is not str:
-            name = req(droplet, "name", str, "droplet")
-        networks = get("networks")
-        if not isinstance(networks, dict):
-            networks = None
+        droplet = as_dict(data, "droplet")
+        node_id, name, status, created_at, tags, networks, region, image, size = _DROPLET.values(droplet)
         public_ips, private_ips, addresses = self._addresses(networks)
-        region = get("region")
-        if isinstance(region, dict):
-            region_slug, region_name = region.get("slug"), region.get("name")
-        else:
-            region_slug = region_name = None
-        memo = self._embedded_memo
-        image = get("image")
-        if isinstance(image, dict) and image:
-            # _embedded_model's memo check inline (every droplet embeds an image and a size)
-            slug = image.get("slug")
-            hit = memo.get(("image", slug if isinstance(slug, str) else None))
-            if hit is not None and hit[0] == image and hit[1] == _types(image):
-                image = hit[2]()
-            else:
-                image = self._embedded_model("image", image, self._to_image)
-        else:
-            image = None
-        status = get("status")
-        created_at = get("created_at")
-        kernel = get("kernel")
-        memory, vcpus, disk = get("memory"), get("vcpus"), get("disk")
-        locked, size_slug, vpc_uuid = get("locked"), get("size_slug"), get("vpc_uuid")
-        features, backup_ids, snapshot_ids = get("features"), get("backup_ids"), get("snapshot_ids")
-        volume_ids, tags = get("volume_ids"), get("tags")
-        extra: dict[str, Any] = {
-            "status": status if isinstance(status, str) and status else None,
-            "memory": memory if type(memory) is int else opt_int(memory),
-            "vcpus": vcpus if type(vcpus) is int else opt_int(vcpus),
-            "disk": disk if type(disk) is int else opt_int(disk),
-            "locked": locked if type(locked) is bool else None,
-            "created_at": created_at if isinstance(created_at, str) and created_at else None,
-            "size_slug": size_slug if type(size_slug) is str and size_slug else _str_or_none(size_slug),
-            "region": region_slug if type(region_slug) is str and region_slug else _str_or_none(region_slug),
-            "region_name": (region_name if type(region_name) is str and region_name
-                            else _str_or_none(region_name)),
-            "image_id": image.id if image else None,
-            "image_slug": image.extra.get("slug") if image else None,
-            "features": _strings(features) if features else [],
-            "backup_ids": _ints(backup_ids) if backup_ids else [],
-            "snapshot_ids": _ints(snapshot_ids) if snapshot_ids else [],
-            "volume_ids": _strings(volume_ids) if volume_ids else [],
-            "vpc_uuid": vpc_uuid if type(vpc_uuid) is str and vpc_uuid else _str_or_none(vpc_uuid),
-            "kernel": kernel if isinstance(kernel, dict) else None,
-            "networks": networks if networks is not None else {},
-            "addresses": addresses,
-        }
-        size = get("size")
-        if isinstance(size, dict) and size:
-            slug = size.get("slug")
-            hit = memo.get(("size", slug if isinstance(slug, str) else None))
-            if hit is not None and hit[0] == size and hit[1] == _types(size):
-                size = hit[2]()
-            else:
-                size = self._embedded_model("size", size, self._to_size)
-        else:
-            size = None
-        if size is None:
-            size = self._node_size(droplet)
+        image = self._embedded_model("image", image, self._to_image)
+        extra = _DROPLET_EXTRA.read(droplet)
+        extra.update(_REGION.read(region or {}))
+        extra.update(image_id=image.id if image else None, image_slug=image.extra.get("slug") if image else None,
+                     networks=networks if networks is not None else {}, addresses=addresses)
+        size = self._embedded_model("size", size, self._to_size) or self._node_size(droplet)
         return Node(node_id, name, self._state(status), public_ips, private_ips, self, size, image,
-                    extra, parse_datetime(created_at), _strings(tags) if tags else [])
+                    extra, parse_datetime(created_at), tags)
 
     @staticmethod
     def _addresses(networks: Any) -> tuple[list[str], list[str], list[dict[str, Any]]]:
@@ -190,56 +120,26 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
                     target = private if kind == "private" else public
                 if address not in target:
                     target.append(address)
-                gateway = net.get("gateway")
-                if type(gateway) is str and gateway[:1] in _DIGITS:
-                    pass  # an address: no placeholder starts with a digit
-                elif not isinstance(gateway, str) or gateway.strip().lower() in _NO_GATEWAY:
-                    gateway = None
-                netmask = net.get("netmask")
-                if type(netmask) is not str and (not isinstance(netmask, (str, int)) or isinstance(netmask, bool)):
-                    netmask = None
-                entries.append({
-                    "family": family, "type": kind, "ip_address": address, "gateway": gateway,
-                    "netmask": netmask,
-                })
+                entries.append({"family": family, "type": kind, "ip_address": address,
+                                "gateway": _gateway(net.get("gateway")), "netmask": _netmask(net.get("netmask"))})
         return public, private, entries
 
     @staticmethod
     def _embedded(value: Any, parse: Callable[[Any], Any]) -> Any:
-        """Parse an embedded object (a droplet's image or size); None when absent or unusable,
-        so one odd sub-object does not hide the droplet itself."""
-        if not isinstance(value, dict) or not value:
-            return None
-        try:
-            return parse(value)
-        except MalformedResponseError:
-            return None
+        """Parse an embedded object (an action in an answer); None when absent or unusable."""
+        return _or_none(parse, value) if isinstance(value, dict) and value else None
 
     def _embedded_model(self, kind: str, value: Any, parse: Callable[[Any], Any]) -> Any:
-        """``_embedded(value, parse)`` for the size and image every droplet embeds, remembering
-        the last parse per slug: a listing's droplets share a few sizes and images, and
-        checking that an object equals the one parsed before (same values, same JSON types)
-        costs a fraction of parsing it again. Every node gets its own copy of the model,
-        with its own lists and dicts in ``extra``."""
+        """The model of an embedded object (a droplet's image or size), remembered per slug
+        (a listing's droplets share a few); None when absent or unusable, so one odd
+        sub-object does not hide the droplet itself (the size then comes from ``size_slug``)."""
         if not isinstance(value, dict) or not value:
             return None
         slug = value.get("slug")
-        key = (kind, slug if isinstance(slug, str) else None)
-        memo = self._embedded_memo
-        hit = memo.get(key)
-        if hit is not None and hit[0] == value and hit[1] == _types(value):
-            return hit[2]()
-        model = self._embedded(value, parse)
-        if model is not None:
-            if len(memo) >= 64:
-                memo.clear()
-            memo[key] = (copy.deepcopy(value), _types(value), _copier(model))
-        return model
+        return self._embedded_memo.parse((kind, slug if isinstance(slug, str) else None), value,
+                                         lambda obj: _or_none(parse, obj))
 
     def _node_size(self, droplet: dict[str, Any]) -> NodeSize | None:
-        size = self._embedded(droplet.get("size"), self._to_size)
-        if isinstance(size, NodeSize):
-            return size
         slug = droplet.get("size_slug")
         if not isinstance(slug, str) or not slug:
             return None
@@ -273,9 +173,9 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
         transfer = opt_float(size.get("transfer"))
         extra: dict[str, Any] = {
             "price_monthly": monthly,
-            "regions": _strings(size.get("regions")),
-            "available": _bool_or_none(size.get("available")),
-            "description": _str_or_none(size.get("description")),
+            "regions": str_items(size.get("regions")),
+            "available": opt_flag(size.get("available")),
+            "description": opt_text(size.get("description")),
             "transfer": transfer,
             "vcpus": vcpus,
         }
@@ -286,20 +186,20 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
     def _to_image(self, data: Any) -> NodeImage:
         image = as_dict(data, "image")
         image_id = req_id(image, "id", "image")
-        slug = _str_or_none(image.get("slug"))
-        name = _str_or_none(image.get("name")) or slug or image_id
+        slug = opt_text(image.get("slug"))
+        name = opt_text(image.get("name")) or slug or image_id
         extra: dict[str, Any] = {
             "slug": slug,
-            "distribution": _str_or_none(image.get("distribution")),
-            "type": _str_or_none(image.get("type")),
-            "public": _bool_or_none(image.get("public")),
-            "regions": _strings(image.get("regions")),
+            "distribution": opt_text(image.get("distribution")),
+            "type": opt_text(image.get("type")),
+            "public": opt_flag(image.get("public")),
+            "regions": str_items(image.get("regions")),
             "min_disk_size": opt_int(image.get("min_disk_size")),
             "size_gigabytes": opt_float(image.get("size_gigabytes")),
-            "created_at": _str_or_none(image.get("created_at")),
-            "status": _str_or_none(image.get("status")),
-            "description": _str_or_none(image.get("description")),
-            "tags": _strings(image.get("tags")),
+            "created_at": opt_text(image.get("created_at")),
+            "status": opt_text(image.get("status")),
+            "description": opt_text(image.get("description")),
+            "tags": str_items(image.get("tags")),
         }
         return NodeImage(image_id, name, self, extra)
 
@@ -309,11 +209,11 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
         slug = req(region, "slug", str, "region").strip()
         if not slug:
             raise MalformedResponseError("region: field 'slug' is empty")
-        name = _str_or_none(region.get("name")) or slug
+        name = opt_text(region.get("name")) or slug
         extra: dict[str, Any] = {
-            "available": _bool_or_none(region.get("available")),
-            "features": _strings(region.get("features")),
-            "sizes": _strings(region.get("sizes")),
+            "available": opt_flag(region.get("available")),
+            "features": str_items(region.get("features")),
+            "sizes": str_items(region.get("sizes")),
         }
         return NodeLocation(slug, name, _COUNTRIES.get(slug.rstrip("0123456789")), self, extra)
 
@@ -324,7 +224,7 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
         name = req(key, "name", str, "ssh_key")
         public_key = key.get("public_key")
         public_key = public_key if isinstance(public_key, str) else ""
-        fingerprint = _str_or_none(key.get("fingerprint"))
+        fingerprint = opt_text(key.get("fingerprint"))
         return KeyPair(name, public_key, fingerprint, self, id=key_id, extra={"id": key.get("id")})
 
     @parser("action")
@@ -332,17 +232,17 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
         action = as_dict(data, "action")
         action_id = req_id(action, "id", "action")
         region = action.get("region")
-        region_slug = _str_or_none(action.get("region_slug"))
+        region_slug = opt_text(action.get("region_slug"))
         if region_slug is None:
-            region_slug = _str_or_none(region.get("slug")) if isinstance(region, dict) else _str_or_none(region)
+            region_slug = opt_text(region.get("slug")) if isinstance(region, dict) else opt_text(region)
         resource = action.get("resource_id")
         return DigitalOceanAction(
             id=action_id,
-            type=_str_or_none(action.get("type")) or "unknown",
-            status=_str_or_none(action.get("status")) or "in-progress",
+            type=opt_text(action.get("type")) or "unknown",
+            status=opt_text(action.get("status")) or "in-progress",
             resource_id=str(resource) if isinstance(resource, (int, str)) and not isinstance(
                 resource, bool) and str(resource) else None,
-            resource_type=_str_or_none(action.get("resource_type")),
+            resource_type=opt_text(action.get("resource_type")),
             started_at=parse_datetime(action.get("started_at")),
             completed_at=parse_datetime(action.get("completed_at")),
             region=region_slug,

@@ -7,7 +7,7 @@ from typing import Any
 
 from cloudkit.drivers.hostvirtual.connection import _describe
 from cloudkit.drivers.hostvirtual.parsing import HostVirtualParsing
-from cloudkit.drivers.hostvirtual.rules import _PLAN_NAME, _check_fqdn, _opt_id, _reply_ok, _seconds
+from cloudkit.drivers.hostvirtual.rules import _PLAN_NAME, _check_fqdn, _reply_ok, _seconds
 from cloudkit.errors import (
     CloudkitError,
     CreateNodeError,
@@ -27,7 +27,7 @@ from cloudkit.models import (
     NodeSize,
     NodeState,
 )
-from cloudkit.parsing import as_dict, req_id
+from cloudkit.parsing import as_dict, opt_id, req_id
 from cloudkit.redact import redact_exception
 from cloudkit.secrets_gen import generate_password
 from cloudkit.sshkeys import parse_public_key
@@ -168,7 +168,7 @@ class HostVirtualCreate(HostVirtualParsing):
                 return None  # accepted; the reply just is not JSON
             raise
         _reply_ok(body, "build", self.name)
-        return _opt_id(body.get("id")) if isinstance(body, dict) else None
+        return opt_id(body.get("id")) if isinstance(body, dict) else None
 
     def _cancel_after_failed_build(self, package_id: str, fqdn: str, build_error: CloudkitError,
                                    password: str | None) -> CreateNodeError:

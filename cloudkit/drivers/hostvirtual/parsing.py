@@ -6,10 +6,10 @@ import math
 from typing import Any
 
 from cloudkit.drivers.hostvirtual.base import HostVirtualDriverBase
-from cloudkit.drivers.hostvirtual.rules import _amount, _country, _flag, _opt_id, _opt_str
+from cloudkit.drivers.hostvirtual.rules import _amount, _country, _flag
 from cloudkit.errors import MalformedResponseError, ValidationError
 from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize
-from cloudkit.parsing import as_dict, opt_float, opt_int, parser, req, req_id, split_ips
+from cloudkit.parsing import as_dict, opt_float, opt_id, opt_int, opt_text, parser, req, req_id, split_ips
 from cloudkit.sshkeys import fingerprint_md5
 
 
@@ -20,13 +20,13 @@ class HostVirtualParsing(HostVirtualDriverBase):
     def _to_node(self, data: Any) -> Node:
         obj = as_dict(data, "server")
         node_id = req_id(obj, "mbpkgid", "server")
-        fqdn = _opt_str(obj.get("fqdn")) or ""
+        fqdn = opt_text(obj.get("fqdn")) or ""
         addresses = [value.strip() for value in (obj.get("ip"), obj.get("ipv6"))
                      if isinstance(value, str) and value.strip()]
         public, private = split_ips(addresses)
         extra: dict[str, Any] = {}
         for field, key in (("plan_id", "size"), ("os_id", "image"), ("location_id", "location")):
-            value = _opt_id(obj.get(field))
+            value = opt_id(obj.get(field))
             if value is not None:
                 extra[key] = value
         for key in ("fqdn", "status", "state", "os", "package", "city", "host", "ipv6", "pkg_id"):
@@ -96,7 +96,7 @@ class HostVirtualParsing(HostVirtualDriverBase):
         key_id = req_id(obj, "id", "SSH key")
         name = req(obj, "name", str, "SSH key")
         public = req(obj, "ssh_key", str, "SSH key").strip()
-        fingerprint = _opt_str(obj.get("fingerprint"))
+        fingerprint = opt_text(obj.get("fingerprint"))
         if not fingerprint:
             try:
                 fingerprint = fingerprint_md5(public)

@@ -20,17 +20,6 @@ _UNIT_POWER = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
 _FAILED_STATUSES = frozenset({"error", "fail", "failed", "failure"})
 
 
-def _opt_id(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def _flag(value: Any) -> bool | None:
     """HostVirtual flags are "0"/"1" strings (sometimes ints or bools)."""
     if isinstance(value, bool):

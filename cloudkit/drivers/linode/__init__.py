@@ -27,7 +27,6 @@ from cloudkit.drivers.linode.connection import (
 )
 from cloudkit.drivers.linode.disks import LINODE_DISK_FILESYSTEMS, LinodeDisk
 from cloudkit.drivers.linode.driver import LINODE_NODE_ACTIONS, LINODE_STATE_MAP, LinodeNodeDriver
-from cloudkit.drivers.linode.parsing import _is_private_v4
 from cloudkit.drivers.linode.rules import generate_root_password, validate_label
 
 __all__ = [
@@ -41,7 +40,6 @@ __all__ = [
     "LinodeDisk",
     "LinodeNodeDriver",
     "LinodeResponse",
-    "_is_private_v4",
     "_page_items",
     "_total_items",
     "_total_pages",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudkit.driver import object_id
-from cloudkit.drivers.linode.parsing import LinodeParsing, _opt_int, _opt_str
+from cloudkit.drivers.linode.parsing import LinodeParsing
 from cloudkit.drivers.linode.rules import (
     _IMAGE_ID,
     _linode_id,
@@ -19,7 +19,7 @@ from cloudkit.drivers.linode.rules import (
 )
 from cloudkit.errors import ValidationError
 from cloudkit.models import Node, NodeImage
-from cloudkit.parsing import as_dict, parse_datetime, parser, req_id
+from cloudkit.parsing import as_dict, int_field, parse_datetime, parser, req_id, str_field
 
 #: The file systems a Linode disk can be made with.
 LINODE_DISK_FILESYSTEMS = ("raw", "swap", "ext3", "ext4", "initrd")
@@ -46,9 +46,9 @@ class LinodeDisks(LinodeParsing):
     def _to_disk(self, data: Any) -> LinodeDisk:
         obj = as_dict(data, "Linode disk")
         what = "Linode disk"
-        return LinodeDisk(req_id(obj, "id", what), _opt_str(obj, "status", what) or "unknown",
-                          _opt_str(obj, "label", what) or "", _opt_str(obj, "filesystem", what) or "",
-                          self, _opt_int(obj, "size", what) or 0,
+        return LinodeDisk(req_id(obj, "id", what), str_field(obj, "status", what) or "unknown",
+                          str_field(obj, "label", what) or "", str_field(obj, "filesystem", what) or "",
+                          self, int_field(obj, "size", what) or 0,
                           {"created": parse_datetime(obj.get("created")),
                            "updated": parse_datetime(obj.get("updated"))})
 

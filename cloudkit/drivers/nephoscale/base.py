@@ -7,10 +7,10 @@ from typing import Any, ClassVar
 
 from cloudkit.driver import NodeDriver
 from cloudkit.drivers.nephoscale.connection import NephoscaleConnection
-from cloudkit.drivers.nephoscale.rules import _OK_RESPONSES, _numeric_id, _text
+from cloudkit.drivers.nephoscale.rules import _OK_RESPONSES, _numeric_id
 from cloudkit.errors import MalformedResponseError, ProviderError
 from cloudkit.models import Node
-from cloudkit.parsing import as_dict, as_list
+from cloudkit.parsing import as_dict, as_list, opt_text
 
 
 class NephoscaleDriverBase(NodeDriver):
@@ -42,7 +42,7 @@ class NephoscaleDriverBase(NodeDriver):
         env = as_dict(body, what)
         code = env.get("response")
         if isinstance(code, int) and not isinstance(code, bool) and code not in _OK_RESPONSES:
-            message = _text(env, "message") or "no message"
+            message = opt_text(env.get("message")) or "no message"
             raise ProviderError(f"{what}: the API answered response={code}: {message[:200]}",
                                 driver=self.name)
         data = env.get("data")

@@ -8,10 +8,9 @@ from typing import Any
 
 from cloudkit.driver import NodeDriver
 from cloudkit.drivers.nephoscale.base import NephoscaleDriverBase
-from cloudkit.drivers.nephoscale.rules import _sub, _text
 from cloudkit.errors import ConfigurationError, MalformedResponseError, ValidationError
 from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize
-from cloudkit.parsing import as_dict, opt_int, parse_datetime, parser, req_id, split_ips
+from cloudkit.parsing import as_dict, obj_field, opt_int, opt_obj, opt_text, parse_datetime, parser, req_id, split_ips
 from cloudkit.pricing import get_size_price
 from cloudkit.sshkeys import fingerprint_md5
 
@@ -59,15 +58,15 @@ class NephoscaleParsing(NephoscaleDriverBase):
     def _to_location(self, data: Any) -> NodeLocation:
         obj = as_dict(data, "nephoscale zone")
         ident = req_id(obj, "id", "nephoscale zone")
-        center = _sub(obj, "datacenter")
+        center = (opt_obj(obj.get("datacenter")) or {})
         extra = {
             "activated": obj.get("activated"),
             "datacenter_id": center.get("id"),
-            "datacenter": _text(center, "name"),
-            "airport_code": _text(center, "airport_code"),
-            "uri": _text(obj, "uri"),
+            "datacenter": opt_text(center.get("name")),
+            "airport_code": opt_text(center.get("airport_code")),
+            "uri": opt_text(obj.get("uri")),
         }
-        return NodeLocation(ident, _text(obj, "name") or ident, "US", self, extra)
+        return NodeLocation(ident, opt_text(obj.get("name")) or ident, "US", self, extra)
 
     @parser("nephoscale image")
     def _to_image(self, data: Any) -> NodeImage:
@@ -76,19 +75,19 @@ class NephoscaleParsing(NephoscaleDriverBase):
         extra: dict[str, Any] = {key: obj.get(key) for key in (
             "architecture", "base_type", "deployable_type", "is_active", "is_default", "max_cpu",
             "max_memory", "create_time", "has_agent", "uri") if key in obj}
-        return NodeImage(ident, _text(obj, "friendly_name") or ident, self, extra)
+        return NodeImage(ident, opt_text(obj.get("friendly_name")) or ident, self, extra)
 
     @parser("nephoscale service type")
     def _to_size(self, data: Any) -> NodeSize:
         obj = as_dict(data, "nephoscale service type")
         ident = req_id(obj, "id", "nephoscale service type")
-        sku = _sub(obj, "sku")
-        name = _text(obj, "friendly_name") or _text(sku, "name") or ident
+        sku = (opt_obj(obj.get("sku")) or {})
+        name = opt_text(obj.get("friendly_name")) or opt_text(sku.get("name")) or ident
         extra = {
-            "sku": _text(sku, "name"),
-            "sku_description": _text(sku, "description"),
+            "sku": opt_text(sku.get("name")),
+            "sku_description": opt_text(sku.get("description")),
             "billable_type": obj.get("billable_type"),
-            "uri": _text(obj, "uri"),
+            "uri": opt_text(obj.get("uri")),
         }
         return NodeSize(ident, name, opt_int(obj.get("ram")) or 0, opt_int(obj.get("storage")) or 0,
                         None, self._price(ident), self, extra, opt_int(obj.get("vcpus")))
@@ -111,36 +110,36 @@ class NephoscaleParsing(NephoscaleDriverBase):
         else:
             raise MalformedResponseError(f"{what} {ident}: field 'ipaddresses' is not text")
         public, private = split_ips(addresses)
-        zone = _sub(obj, "zone")
-        image_obj = _sub(obj, "image")
-        service = _sub(obj, "service_type")
+        zone = (opt_obj(obj.get("zone")) or {})
+        image_obj = obj_field(obj, "image", what)
+        service = obj_field(obj, "service_type", what)
         image = None
         if image_obj.get("id") is not None:
             image = self._to_image(image_obj)
         size = None
         if service.get("id") is not None:
-            sku = _sub(service, "sku")
+            sku = (opt_obj(service.get("sku")) or {})
             size_id = req_id(service, "id", f"{what} {ident} service_type")
             # Only what the server tells: ram from its memory; disk is not given (0).
-            size = NodeSize(size_id, _text(service, "friendly_name") or _text(sku, "name") or size_id,
+            size = NodeSize(size_id, opt_text(service.get("friendly_name")) or opt_text(sku.get("name")) or size_id,
                             opt_int(obj.get("memory")) or 0, 0, None, self._price(size_id), self,
-                            {"sku": _text(sku, "name"), "billable_type": service.get("billable_type"),
+                            {"sku": opt_text(sku.get("name")), "billable_type": service.get("billable_type"),
                              "partial": True})
         keys = {group: [k.get("id") for k in obj.get(group) or [] if isinstance(k, dict)]
                 for group in ("server_keys", "console_keys") if isinstance(obj.get(group), list)}
         extra: dict[str, Any] = {
-            "hostname": _text(obj, "hostname"),
+            "hostname": opt_text(obj.get("hostname")),
             "power_status": obj.get("power_status"),
-            "zone": _text(zone, "name"),
+            "zone": opt_text(zone.get("name")),
             "zone_id": str(zone["id"]) if isinstance(zone.get("id"), (int, str)) else None,
-            "image": _text(image_obj, "friendly_name"),
-            "service_type": _text(service, "friendly_name"),
+            "image": opt_text(image_obj.get("friendly_name")),
+            "service_type": opt_text(service.get("friendly_name")),
             "memory": opt_int(obj.get("memory")),
-            "create_time": _text(obj, "create_time"),
+            "create_time": opt_text(obj.get("create_time")),
             "postinit_state": obj.get("postinit_state"),
             "is_console_enabled": obj.get("is_console_enabled"),
-            "podzone": _text(obj, "podzone"),
-            "uri": _text(obj, "uri"),
+            "podzone": opt_text(obj.get("podzone")),
+            "uri": opt_text(obj.get("uri")),
             "network_ports": obj.get("network_ports") if isinstance(obj.get("network_ports"), list) else [],
             "server_key_ids": keys.get("server_keys", []),
             "console_key_ids": keys.get("console_keys", []),
@@ -152,14 +151,14 @@ class NephoscaleParsing(NephoscaleDriverBase):
     def _to_key_pair(self, data: Any) -> KeyPair:
         obj = as_dict(data, "nephoscale ssh key")
         ident = req_id(obj, "id", "nephoscale ssh key")
-        public_key = _text(obj, "public_key") or ""
+        public_key = opt_text(obj.get("public_key")) or ""
         try:
             fingerprint: str | None = fingerprint_md5(public_key)
         except ValidationError:
             fingerprint = None
         extra: dict[str, Any] = {
             key: obj.get(key) for key in ("key_group", "key_type", "create_time", "uri") if key in obj}
-        return KeyPair(_text(obj, "name") or ident, public_key.strip(), fingerprint, self, id=ident,
+        return KeyPair(opt_text(obj.get("name")) or ident, public_key.strip(), fingerprint, self, id=ident,
                        extra=extra)
 
     @parser("nephoscale password key")
@@ -168,5 +167,5 @@ class NephoscaleParsing(NephoscaleDriverBase):
         ident = req_id(obj, "id", "nephoscale password key")
         extra: dict[str, Any] = {
             key: obj.get(key) for key in ("key_type", "create_time", "uri") if key in obj}
-        return NephoscalePasswordKey(ident, _text(obj, "name") or ident, opt_int(obj.get("key_group")),
-                                     _text(obj, "password"), self, extra)
+        return NephoscalePasswordKey(ident, opt_text(obj.get("name")) or ident, opt_int(obj.get("key_group")),
+                                     opt_text(obj.get("password")), self, extra)
