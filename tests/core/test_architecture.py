@@ -36,9 +36,7 @@ MAX_LINES = 600
 KNOWN_CIRCLE_EDGES: dict[tuple[str, str], str] = {}
 
 #: Modules over MAX_LINES today, and the part of issue 17 that splits them.
-KNOWN_OVERSIZED: dict[str, str] = {
-    "cloudkit/connection.py": "17b",  # transport / retry / paging split
-}
+KNOWN_OVERSIZED: dict[str, str] = {}
 
 #: Driver modules that still sleep on their own today (17a: NodeDriver.poll_until).
 KNOWN_SLEEPERS: dict[str, str] = {}
