@@ -25,6 +25,9 @@ _V4_RANGES = tuple((int(n.network_address), int(n.broadcast_address)) for n in P
 _V4_BY_OCTET = {octet: tuple((low, high) for low, high in _V4_RANGES if low >> 24 <= octet <= high >> 24)
                 for octet in range(256)}
 _V4_BY_OCTET = {octet: ranges for octet, ranges in _V4_BY_OCTET.items() if ranges}
+#: The first octets of those ranges as text: a dotted quad that starts with any other text is
+#: public (or not an address), which the rule then says without parsing it.
+_PRIVATE_FIRST = frozenset(str(octet) for octet in _V4_BY_OCTET)
 _V6_NETWORKS = tuple(n for n in PRIVATE_NETWORKS if n.version == 6)
 _INET_PTON = socket.inet_pton
 _AF_INET = socket.AF_INET
@@ -35,6 +38,8 @@ def is_private_ip(address: str) -> bool:
     ``PRIVATE_NETWORKS``; False for public addresses and for text that is not an address."""
     host = address.split("/", 1)[0] if "/" in address else address
     if ":" not in host:
+        if host[:host.find(".")] not in _PRIVATE_FIRST:  # most addresses: public, nothing to parse
+            return False
         try:
             # inet_pton is ~10x quicker than ipaddress (listings check every address) and accepts
             # exactly the dotted quads ipaddress does; anything else is not an IPv4 address.
@@ -57,15 +62,22 @@ def is_private_ip(address: str) -> bool:
 def split_ips(addresses: list[str], *, drop_prefix: bool = False) -> tuple[list[str], list[str]]:
     """Split addresses into (public, private) lists, keeping their order; with ``drop_prefix``
     ``"192.168.1.2/17"`` is listed as ``"192.168.1.2"``."""
+    # The first-octet test is is_private_ip's own first step, taken here without the call.
     if len(addresses) == 1:  # the usual node: lists made to size (append keeps room for four)
         address = addresses[0]
         if drop_prefix and "/" in address:
             address = address.split("/", 1)[0]
+        if ":" not in address and address[:address.find(".")] not in _PRIVATE_FIRST:
+            return [address], []
         return ([], [address]) if is_private_ip(address) else ([address], [])
     public: list[str] = []
     private: list[str] = []
     for address in addresses:
         if drop_prefix and "/" in address:
             address = address.split("/", 1)[0]
-        (private if is_private_ip(address) else public).append(address)
+        if ":" not in address and address[:address.find(".")] not in _PRIVATE_FIRST:
+            public.append(address)
+        else:
+            (private if is_private_ip(address) else public).append(address)
     return public, private
+

@@ -36,19 +36,23 @@ import functools
 import math
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from cloudkit.addresses import PRIVATE_NETWORKS, is_private_ip, split_ips
 from cloudkit.errors import CloudkitError, MalformedResponseError
+from cloudkit.sharing import _SHARED_FLOATS, _SHARED_INTS, ModelMemo, share_ints, shared_number
 
 __all__ = [
     "INT",
     "NUM",
+    "ADDRESSES",
     "OBJECT",
     "PRIVATE_NETWORKS",
     "REQ_ID",
     "REQ_TEXT",
+    "SHARED_INT",
+    "SHARED_NUM",
     "SLUG",
     "TEXT",
     "TEXTS",
@@ -90,6 +94,7 @@ __all__ = [
     "str_field",
     "str_items",
     "strs_field",
+    "x_shared_ints",
 ]
 
 P = ParamSpec("P")
@@ -347,11 +352,14 @@ class Kind:
     """How one kind of field is read. ``inline`` is a Python expression on ``v`` (the value,
     None when absent) that takes the kind's usual JSON type as it is and otherwise calls
     ``{c}(obj, {k}, what)``: ``check``, the kind's documented reader, which decides what any
-    other value means or raises. Both paths give the same result; only the cost differs."""
+    other value means or raises. Both paths give the same result; only the cost differs.
+    ``block``, when given, replaces ``{r} = inline``: statements that set ``{r}`` (kinds that
+    also store a shared number back into ``obj``)."""
 
     name: str
     inline: str
     check: Callable[[Mapping[str, Any], str, str], Any] | None = None
+    block: str = ""
 
 
 def _lenient(convert: Callable[[Any], Any]) -> Callable[[Mapping[str, Any], str, str], Any]:
@@ -365,6 +373,35 @@ def _required_text(obj: Mapping[str, Any], key: str, what: str) -> str:
     return value
 
 
+def _all_str(items: list[Any]) -> bool:
+    for item in items:  # quicker than all() over a generator for the short lists of a node
+        if type(item) is not str:
+            return False
+    return True
+
+
+def _shared_num_field(obj: dict[str, Any], key: str, what: str) -> float | None:
+    if type(obj.get(key)) is int:
+        obj[key] = shared_number(obj[key])
+    number = num_field(obj, key, what)
+    return None if number is None else float(shared_number(number))
+
+
+def _split_field(obj: Mapping[str, Any], key: str, what: str) -> tuple[list[str], list[str]]:
+    return split_ips(strs_field(obj, key, what), drop_prefix=True)
+
+
+#: Statements that make ``s`` the shared object of the int ``x`` and store it in ``o[k]``.
+_SHARE = """s = _ints.get(x)
+if s is None:
+    s = _share(x)
+o[k] = s"""
+
+
+def _indent(text: str, spaces: int) -> str:
+    return text.replace("\n", "\n" + " " * spaces)
+
+
 REQ_ID = Kind("required id", "str(v) if type(v) is int else {c}(obj, {k}, what)", req_id)
 REQ_TEXT = Kind("required text", "v if type(v) is str else {c}(obj, {k}, what)", _required_text)
 #: Required text a listing repeats (a status): one interned object.
@@ -372,9 +409,28 @@ TOKEN = Kind("required token", "_intern(v) if type(v) is str else {c}(obj, {k}, 
 TEXT = Kind("text", "v if type(v) is str or v is None else {c}(obj, {k}, what)", str_field)
 SLUG = Kind("slug", "(_intern(v.strip()) or None) if type(v) is str else {c}(obj, {k}, what)", slug_field)
 INT = Kind("int", "v if type(v) is int or v is None else {c}(obj, {k}, what)", int_field)
+#: An int a listing repeats (a type's memory): as ``INT``, and the one shared object of it
+#: (``shared_number``) also replaces it in the object read.
+SHARED_INT = Kind("int, shared", "", int_field, f"""if type(v) is int:
+    {_indent(_SHARE, 4).replace("x", "v").replace("o[k]", "obj[{k}]")}
+    {{r}} = s
+else:
+    {{r}} = {{c}}(obj, {{k}}, what)""")
 NUM = Kind("number", "float(v) if type(v) is int and -_EXACT <= v <= _EXACT else {c}(obj, {k}, what)", num_field)
-TEXTS = Kind("texts", "([*v] if all(type(i) is str for i in v) else {c}(obj, {k}, what)) if type(v) is list "
-             "else {c}(obj, {k}, what)", strs_field)
+#: A number a listing repeats (a type's transfer): as ``NUM``, the float shared, and an int in the
+#: object read replaced by its shared object.
+SHARED_NUM = Kind("number, shared", "", _shared_num_field, f"""if type(v) is int and -_EXACT <= v <= _EXACT:
+    {_indent(_SHARE, 4).replace("x", "v").replace("o[k]", "obj[{k}]")}
+    {{r}} = _floats.get(s)
+    if {{r}} is None:
+        {{r}} = _share(float(s))
+else:
+    {{r}} = {{c}}(obj, {{k}}, what)""")
+TEXTS = Kind("texts", "[*v] if type(v) is list and _all_str(v) else {c}(obj, {k}, what)", strs_field)
+#: A JSON array of addresses (strict, as ``TEXTS``) as ``split_ips(..., drop_prefix=True)``
+#: gives it: (public, private) lists by the one rule, ``/prefix`` suffixes dropped.
+ADDRESSES = Kind("addresses", "_split(v, drop_prefix=True) if type(v) is list and _all_str(v) else "
+                 "{c}(obj, {k}, what)", _split_field)
 OBJECT = Kind("object", "v if type(v) is dict else {c}(obj, {k}, what)", obj_field)
 X_TEXT = Kind("info text", "v if type(v) is str and v else {c}(obj, {k}, what)", _lenient(opt_text))
 #: Informational text a listing repeats (a region): interned.
@@ -391,10 +447,36 @@ X_ANY = Kind("info value", "v")
 X_SHARED = Kind("info value, shared text", "_intern(v) if type(v) is str else v")
 
 
+def x_shared_ints(*keys: str) -> Kind:
+    """Any value as it is; in an object, each int under ``keys`` replaced by its shared object
+    (``share_ints``: thresholds most nodes repeat)."""
+    shares = "".join(f"""
+    x = v.get({key!r})
+    if type(x) is int:
+        {_indent(_SHARE, 8).replace("o[k]", f"v[{key!r}]")}""" for key in keys)
+    return Kind(f"info value, shared ints {keys}", "", None, "{r} = v\nif isinstance(v, dict):" + shares)
+
+
+#: The names a compiled reader may use (closure cells, not global or builtin look-ups).
+_READER_NAMES: dict[str, Any] = {
+    "_intern": sys.intern, "_EXACT": 2**53, "_all_str": _all_str, "_split": split_ips, "_share": shared_number,
+    "_ints": _SHARED_INTS, "_floats": _SHARED_FLOATS, "type": type, "str": str, "float": float,
+    "isinstance": isinstance, "dict": dict}
+
+
+def _statements(kind: Kind, result: str, check: str, key: str, indent: int) -> list[str]:
+    if kind.block:
+        text = kind.block.replace("{r}", result).replace("{c}", check).replace("{k}", key)
+    else:
+        text = f"{result} = " + kind.inline.format(c=check, k=key)
+    return [" " * indent + line for line in text.split("\n")]
+
+
 class FieldMap:
     """Fields declared once (output name -> kind, or -> (source key, kind)) and compiled into
     one reader: ``read(obj)`` gives a new dict of the fields, ``values(obj)`` a tuple in
-    declaration order. With ``present_only``, ``read`` keeps only the keys ``obj`` has."""
+    declaration order. With ``present_only``, ``read`` keeps only the keys ``obj`` has, and
+    ``read_into(obj, out)`` puts them into ``out`` (and returns it)."""
 
     def __init__(self, what: str, declared: Mapping[str, Kind | tuple[str, Kind]], *,
                  present_only: bool = False) -> None:
@@ -406,131 +488,36 @@ class FieldMap:
         lines: list[str] = []
         results: list[str] = []
         for i, (out, (key, kind)) in enumerate(self.fields.items()):
-            expr = kind.inline.format(c=f"c{i}", k=repr(key))
             if present_only:
                 lines += [f"        if {key!r} in obj:", f"            v = obj[{key!r}]",
-                          f"            out[{out!r}] = {expr}"]
+                          *_statements(kind, f"r{i}", f"c{i}", repr(key), 12), f"            out[{out!r}] = r{i}"]
             else:
-                lines += [f"        v = get({key!r})", f"        r{i} = {expr}"]
+                lines += [f"        v = get({key!r})", *_statements(kind, f"r{i}", f"c{i}", repr(key), 8)]
             results.append(f"{out!r}: r{i}")
         params = "".join(f"c{i}, " for i in range(len(checks)))
+        body = "\n".join(lines)
         if present_only:
-            inner = "    def read(obj):\n        out = {}\n" + "\n".join(lines) + "\n        return out\n"
-            names = "read, None"
+            inner = (f"    def read_into(obj, out):\n{body}\n        return out\n"
+                     f"    def read(obj):\n        return read_into(obj, {{}})\n")
+            names = "read, None, read_into"
         else:
-            body = "\n".join(lines)
             inner = (f"    def read(obj):\n        get = obj.get\n{body}\n        return {{{', '.join(results)}}}\n"
                      f"    def values(obj):\n        get = obj.get\n{body}\n"
                      f"        return ({''.join(f'r{i}, ' for i in range(len(results)))})\n")
-            names = "read, values"
-        source = (f"def factory({params}what, _intern, _EXACT, type, str, float, all):\n{inner}"
-                  f"    return {names}\n")
+            names = "read, values, None"
+        source = f"def factory({params}what, {', '.join(_READER_NAMES)}):\n{inner}    return {names}\n"
         namespace: dict[str, Any] = {}
         exec(compile(source, f"<FieldMap {what}>", "exec"), namespace)  # noqa: S102 - our own source
-        read, values = namespace["factory"](*checks, what, sys.intern, 2**53, type, str, float, all)
+        read, values, read_into = namespace["factory"](*checks, what, *_READER_NAMES.values())
         self.read: Callable[[Mapping[str, Any]], dict[str, Any]] = read
         self.values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = values or self._no_values
+        self.read_into: Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any]] = (
+            read_into or self._no_read_into)
 
     @staticmethod
     def _no_values(obj: Mapping[str, Any]) -> tuple[Any, ...]:
         raise TypeError("a present_only FieldMap has no values()")
 
-
-# -- embedded models a listing repeats ------------------------------------------------------
-
-
-def _types(value: dict[str, Any]) -> tuple[type, ...]:
-    """The JSON types of an object's values, in order (``==`` alone takes True for 1 and 1.0)."""
-    return tuple(map(type, value.values()))
-
-
-def _copier(model: Any) -> Callable[[], Any]:
-    """A function returning a fresh copy of a model (a dataclass with an ``extra`` dict): its
-    own ``extra`` and its own copy of every list or dict in it."""
-    cls = type(model)
-    kwargs = {f.name: getattr(model, f.name) for f in fields(model) if f.init and f.name != "extra"}
-    template = dict(model.extra)
-    mutable = tuple(k for k, v in template.items() if isinstance(v, (list, dict)))
-    for key in mutable:
-        template[key] = template[key].copy()
-
-    def fresh() -> Any:
-        extra = template.copy()
-        for key in mutable:
-            extra[key] = extra[key].copy()
-        return cls(**kwargs, extra=extra)
-
-    return fresh
-
-
-class ModelMemo:
-    """The last parse of an embedded object per key (a droplet's size or image, by slug): a
-    listing's items share a few, and checking that an object equals the one parsed before (same
-    values, same JSON types) costs a fraction of parsing it again. Each hit is a fresh copy
-    (its own ``extra``, lists and dicts). Bounded; not worth pickling (name it in the driver's
-    ``transient_attributes``)."""
-
-    def __init__(self, limit: int = 64) -> None:
-        self.limit = limit
-        self._memo: dict[Any, tuple[dict[str, Any], tuple[type, ...], Callable[[], Any]]] = {}
-
-    def parse(self, key: Any, value: dict[str, Any], parse: Callable[[dict[str, Any]], Any]) -> Any:
-        """``parse(value)``, or a fresh copy of the parse remembered under ``key`` when ``value``
-        is the same object as then. A parse that returns None is not remembered."""
-        hit = self._memo.get(key)
-        if hit is not None and hit[0] == value and hit[1] == _types(value):
-            return hit[2]()
-        model = parse(value)
-        if model is not None:
-            if len(self._memo) >= self.limit:
-                self._memo.clear()
-            self._memo[key] = (_deep_copy(value), _types(value), _copier(model))
-        return model
-
-    def __len__(self) -> int:
-        return len(self._memo)
-
-    def clear(self) -> None:
-        """Forget every remembered parse."""
-        self._memo.clear()
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (ModelMemo, (self.limit,))  # a process of its own starts with an empty memo
-
-
-#: One object per figure a listing repeats (see ``shared_number``); bounded.
-_SHARED_INTS: dict[int, int] = {}
-_SHARED_FLOATS: dict[float, float] = {}
-
-
-def shared_number(value: int | float) -> int | float:
-    """One shared object for equal numbers of the same type (a type's memory, default alert
-    thresholds: the same figures on most nodes of an account). Numbers are immutable, so only
-    memory changes; the table is bounded."""
-    table: dict[Any, Any] = _SHARED_INTS if type(value) is int else _SHARED_FLOATS
-    shared: int | float | None = table.get(value)
-    if shared is None:
-        if len(table) > 512:
-            table.clear()
-        shared = table[value] = value
-    return shared
-
-
-def share_ints(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    """``obj`` with each of ``keys`` that holds an int replaced by ``shared_number`` of it."""
-    table = _SHARED_INTS
-    for key in keys:
-        value = obj.get(key)
-        if type(value) is int:
-            shared = table.get(value)
-            obj[key] = shared_number(value) if shared is None else shared
-    return obj
-
-
-def _deep_copy(value: Any) -> Any:
-    """A copy of a decoded JSON value (dicts and lists copied all the way down)."""
-    if isinstance(value, dict):
-        return {k: _deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
-    return value
+    @staticmethod
+    def _no_read_into(obj: Mapping[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+        raise TypeError("only a present_only FieldMap has read_into()")

@@ -8,11 +8,13 @@ from cloudkit.drivers.linode.base import LinodeDriverBase
 from cloudkit.errors import ValidationError
 from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize
 from cloudkit.parsing import (
+    ADDRESSES,
     INT,
-    NUM,
     OBJECT,
     REQ_ID,
     REQ_TEXT,
+    SHARED_INT,
+    SHARED_NUM,
     SLUG,
     TEXTS,
     TOKEN,
@@ -30,25 +32,21 @@ from cloudkit.parsing import (
     parser,
     req,
     req_id,
-    share_ints,
-    shared_number,
-    split_ips,
     str_field,
     strs_field,
+    x_shared_ints,
 )
 from cloudkit.sshkeys import fingerprint_md5
 
 _INSTANCE = "Linode instance"
 #: An instance's fields (see cloudkit.parsing for what each kind accepts).
 _NODE = FieldMap(_INSTANCE, {
-    "id": REQ_ID, "label": REQ_TEXT, "status": TOKEN, "ipv4": TEXTS, "ipv6": X_TEXT, "specs": OBJECT,
+    "id": REQ_ID, "label": REQ_TEXT, "status": TOKEN, "ipv4": ADDRESSES, "ipv6": X_TEXT, "specs": OBJECT,
     "type": SLUG, "image": SLUG, "region": X_TOKEN, "created": X_ANY, "updated": X_ANY, "tags": TEXTS,
-    "alerts": X_ANY})
-#: A type's figures, as an instance's ``specs`` repeats them.
-_SPECS = FieldMap(_INSTANCE, {"memory": INT, "disk": INT, "transfer": NUM, "vcpus": INT})
-_FIGURES = ("memory", "disk", "transfer")
-#: Default alert thresholds (io 10000, cpu 90 per vCPU) most Linodes share.
-_ALERT_FIGURES = ("cpu", "io")
+    # Default alert thresholds (io 10000, cpu 90 per vCPU): most Linodes share them.
+    "alerts": x_shared_ints("cpu", "io")})
+#: A type's figures, as an instance's ``specs`` repeats them (shared: one object per figure).
+_SPECS = FieldMap(_INSTANCE, {"memory": SHARED_INT, "disk": SHARED_INT, "transfer": SHARED_NUM, "vcpus": INT})
 #: Instance fields kept as they are in ``Node.extra`` when present; the strings most Linodes share
 #: (hypervisor, group, ...) interned.
 _EXTRAS = FieldMap(_INSTANCE, {
@@ -75,24 +73,21 @@ class LinodeParsing(LinodeDriverBase):
     @parser(_INSTANCE)
     def _to_node(self, data: Any) -> Node:
         obj = as_dict(data, _INSTANCE)
-        (node_id, label, status, ipv4, ipv6, specs, type_id, image_id, region, created_text, updated_text,
-         tags, alerts) = _NODE.values(obj)
-        public_ips, private_ips = split_ips(ipv4, drop_prefix=True)
+        (node_id, label, status, (public_ips, private_ips), ipv6, specs, type_id, image_id, region, created_text,
+         updated_text, tags, _) = _NODE.values(obj)
         size = None
         if type_id is not None:
-            memory, disk, transfer, vcpus = _SPECS.values(share_ints(specs, _FIGURES))
-            size = NodeSize(type_id, type_id, memory or 0, _mb_to_gb(disk),
-                            None if transfer is None else shared_number(transfer), None, self,
+            memory, disk, transfer, vcpus = _SPECS.values(specs)
+            size = NodeSize(type_id, type_id, memory or 0, _mb_to_gb(disk), transfer, None, self,
                             {"gpus": specs.get("gpus")}, vcpus)
-        if isinstance(alerts, dict):
-            share_ints(alerts, _ALERT_FIGURES)
         created = parse_datetime(created_text)
         extra: dict[str, Any] = {
             "status": status, "location": region, "size": type_id, "image": image_id,
             "ipv6": ipv6.split("/", 1)[0] if ipv6 else None, "ipv6_prefix_length": _prefix_length(ipv6),
             # A Linode never changed since it was made has the same text in both: one object.
             "updated": created if updated_text == created_text else parse_datetime(updated_text),
-            "specs": specs, **_EXTRAS.read(obj)}
+            "specs": specs}
+        _EXTRAS.read_into(obj, extra)
         return Node(node_id, label, self._state(status), public_ips, private_ips, self, size,
                     NodeImage(image_id, image_id, self) if image_id is not None else None,
                     extra, created, tags)
