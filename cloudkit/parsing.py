@@ -44,9 +44,9 @@ from cloudkit.errors import CloudkitError, MalformedResponseError
 from cloudkit.sharing import _SHARED_FLOATS, _SHARED_INTS, ModelMemo, share_ints, shared_number
 
 __all__ = [
+    "ADDRESSES",
     "INT",
     "NUM",
-    "ADDRESSES",
     "OBJECT",
     "PRIVATE_NETWORKS",
     "REQ_ID",
@@ -380,7 +380,7 @@ def _all_str(items: list[Any]) -> bool:
     return True
 
 
-def _shared_num_field(obj: dict[str, Any], key: str, what: str) -> float | None:
+def _shared_num_field(obj: Any, key: str, what: str) -> float | None:
     if type(obj.get(key)) is int:
         obj[key] = shared_number(obj[key])
     number = num_field(obj, key, what)
