@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     SSHKeySource = str | os.PathLike[str] | paramiko.PKey
 
-__all__ = ["ACTIONS", "DEFAULT_NODE_ACTIONS", "NodeDriver", "Support", "object_id", "refresh_node"]
+__all__ = ["ACTIONS", "DEFAULT_NODE_ACTIONS", "NodeDriver", "Support", "object_id", "refresh_in_place", "refresh_node"]
 
 log = logging.getLogger("cloudkit.driver")
 
@@ -334,6 +334,14 @@ class NodeDriver(LibcloudSurface):
                 return pair
         raise NotFoundError(f"key pair {name!r} not found", 404, driver=self.name)
 
+    def _key_pair_id(self, key_pair: KeyPair | str) -> str:
+        """The provider's id of a stored key: a KeyPair's own id, else the key found by the id or
+        name given (NotFoundError when no stored key has it)."""
+        if isinstance(key_pair, KeyPair) and key_pair.id:
+            return key_pair.id
+        wanted = key_pair.name if isinstance(key_pair, KeyPair) else object_id(key_pair, "key pair")
+        return object_id(self.get_key_pair(wanted), "key pair")
+
     @_unsupported
     def import_key_pair_from_string(self, name: str, key_material: str) -> KeyPair:
         """Store a public key (OpenSSH line) under ``name``."""
@@ -536,15 +544,21 @@ class NodeDriver(LibcloudSurface):
         return NodeState.UNKNOWN
 
 
+def refresh_in_place(held: Any, fresh: Any) -> None:
+    """Copy what the API said about a resource (``fresh``: a Node, a StorageVolume, ...) into the
+    object of the same class a caller holds; its driver stays, and keys only the caller's
+    ``extra`` has (a password returned once by create_node) are kept."""
+    if fresh is held:
+        return
+    for name in type(held).__dataclass_fields__:
+        if name not in ("driver", "extra"):
+            setattr(held, name, getattr(fresh, name))
+    held.extra = {**held.extra, **fresh.extra}
+
+
 def refresh_node(node: Node, fresh: Node) -> None:
     """Copy what the API said about a node (``fresh``) into the object a caller holds."""
-    if fresh is node:
-        return
-    for name in Node.__dataclass_fields__:
-        if name not in ("driver", "extra"):
-            setattr(node, name, getattr(fresh, name))
-    # Keys only the caller's copy has (a password returned once by create_node) are kept.
-    node.extra = {**node.extra, **fresh.extra}
+    refresh_in_place(node, fresh)
 
 
 def _addresses(node: Node, ssh_interface: str, force_ipv4: bool) -> list[str]:

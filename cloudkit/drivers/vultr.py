@@ -351,8 +351,5 @@ class VultrNodeDriver(NodeDriver):
 
     def delete_key_pair(self, key_pair: KeyPair | str) -> bool:
         """Remove a stored key (a KeyPair, its id or its name)."""
-        key_id = key_pair.id if isinstance(key_pair, KeyPair) else object_id(key_pair, "key pair")
-        if key_id is None or not any(pair.id == key_id for pair in self.list_key_pairs()):
-            key_id = self.get_key_pair(key_pair.name if isinstance(key_pair, KeyPair) else str(key_id)).id
-        self.connection.request(f"/ssh-keys/{key_id}", method="DELETE")
+        self.connection.request(f"/ssh-keys/{self._key_pair_id(key_pair)}", method="DELETE")
         return True

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cloudkit.driver import NodeDriver, object_id
+from cloudkit.driver import NodeDriver, object_id, refresh_in_place
 from cloudkit.errors import CloudkitError, MalformedResponseError, ValidationError
 from cloudkit.models import (
     Node,
@@ -208,9 +208,8 @@ class DigitalOceanStorage(NodeDriver):
     def _fresh_volume(self, volume: StorageVolume | str) -> StorageVolume:
         """The volume as the API describes it now; a caller's object is refreshed in place."""
         fresh = self.ex_get_volume(_volume_id(volume))
-        if isinstance(volume, StorageVolume) and volume is not fresh:
-            volume.name, volume.size, volume.state = fresh.name, fresh.size, fresh.state
-            volume.extra = {**volume.extra, **fresh.extra}
+        if isinstance(volume, StorageVolume):
+            refresh_in_place(volume, fresh)
         return fresh
 
     def _node_region(self, node: Node | str) -> tuple[str, str | None]:

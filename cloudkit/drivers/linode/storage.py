@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cloudkit.driver import NodeDriver, object_id
+from cloudkit.driver import NodeDriver, object_id, refresh_in_place
 from cloudkit.errors import MalformedResponseError, NotSupportedError, ProviderError, ValidationError
 from cloudkit.models import Node, NodeImage, NodeLocation, StorageVolume, StorageVolumeState, VolumeSnapshot
 from cloudkit.parsing import as_dict, as_list, parse_datetime, req, req_id
@@ -179,9 +179,8 @@ class LinodeStorage(NodeDriver):
     def _refresh(self, volume: StorageVolume | str) -> StorageVolume:
         """The volume as the API describes it now; a caller's object is refreshed in place."""
         fresh = self.ex_get_volume(_volume_id(volume))
-        if isinstance(volume, StorageVolume) and volume is not fresh:
-            volume.name, volume.size, volume.state = fresh.name, fresh.size, fresh.state
-            volume.extra = {**volume.extra, **fresh.extra}
+        if isinstance(volume, StorageVolume):
+            refresh_in_place(volume, fresh)
         return fresh
 
     def _node_region(self, node: Node | str) -> tuple[str, str | None]:
