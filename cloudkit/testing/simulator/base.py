@@ -10,7 +10,9 @@ A provider module subclasses :class:`ProviderAPI` and declares only its paths an
   404, 429, 500 and other 5xx answers); ``rate_limit`` (its rate-limit headers);
 - ``node_table``/``node_id_type``/``status_field`` (where its servers live, for the
   simulator's introspection) and ``page_spec`` plus :meth:`~ProviderAPI.page_body` (its
-  listing envelope).
+  listing envelope; :func:`keyed_list` builds the usual ``{"KEY": [...], ...}`` one; a
+  provider paging by cursor overrides :meth:`~ProviderAPI.page_window` to return a
+  :class:`~cloudkit.testing.simulator.paging.OffsetPage`).
 
 All state lives in the instance and is guarded by ``self.lock`` (handlers run under it).
 Subclasses written against the first version of this base (overriding ``authenticate``,
@@ -48,6 +50,7 @@ __all__ = [
     "enc",
     "enc_list",
     "iso_now",
+    "keyed_list",
 ]
 
 #: JSON string encoder (C implementation): ``enc("a\"b") == '"a\\"b"'``.
@@ -58,6 +61,12 @@ _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes."""
     return _encoder.encode(value).encode("ascii")
+
+
+def keyed_list(key: str, items: bytes, **rest: Any) -> bytes:
+    """``{"KEY":[items],...rest}``: a listing envelope around comma-joined JSON ``items``."""
+    tail = b"".join(b",%s:%s" % (enc(k).encode(), dumps(v)) for k, v in rest.items())
+    return b"{%s:[%s]%s}" % (enc(key).encode(), items, tail)
 
 
 def enc_list(items: Iterable[str]) -> str:

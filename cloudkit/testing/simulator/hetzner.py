@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
 from cloudkit.testing.simulator._http import SimRequest, SimResponse
-from cloudkit.testing.simulator.base import ProviderAPI, RateLimit, dumps, enc, iso_now, seed_options
+from cloudkit.testing.simulator.base import ProviderAPI, RateLimit, dumps, iso_now, keyed_list, seed_options
 from cloudkit.testing.simulator.paging import Page, PageSpec
 
 __all__ = ["HetznerAPI"]
@@ -142,7 +142,7 @@ class HetznerAPI(ProviderAPI):
         n, last = page.number, page.pages
         pagination = {"page": n, "per_page": page.size, "previous_page": n - 1 if n > 1 else None,
                       "next_page": n + 1 if n < last else None, "last_page": last, "total_entries": page.total}
-        return b"{%s:[%s],\"meta\":%s}" % (enc(shape["key"]).encode(), items, dumps({"pagination": pagination}))
+        return keyed_list(shape["key"], items, meta={"pagination": pagination})
 
     def seed_nodes(self, count: int, *, tag: str | None = None, name_prefix: str = "node",
                    **fields: Any) -> list[str]:

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from cloudkit.sshkeys import parse_public_key
 from cloudkit.testing.simulator._http import SimRequest, SimResponse
-from cloudkit.testing.simulator.base import ProviderAPI, dumps, enc, iso_now, seed_options
+from cloudkit.testing.simulator.base import ProviderAPI, dumps, iso_now, keyed_list, seed_options
 from cloudkit.testing.simulator.paging import OffsetPage, Page, PageSpec
 
 __all__ = ["VultrAPI"]
@@ -127,8 +127,7 @@ class VultrAPI(ProviderAPI):
         start, size = page.start, page.size
         nxt = _cursor("next", start + size) if start + size < page.total else ""
         prev = _cursor("prev", max(0, start - size)) if start > 0 else ""
-        meta = {"total": page.total, "links": {"next": nxt, "prev": prev}}
-        return b"{%s:[%s],\"meta\":%s}" % (enc(shape["key"]).encode(), items, dumps(meta))
+        return keyed_list(shape["key"], items, meta={"total": page.total, "links": {"next": nxt, "prev": prev}})
 
     def seed_nodes(self, count: int, *, tag: str | None = None, name_prefix: str = "node",
                    **fields: Any) -> list[str]:
