@@ -10,7 +10,9 @@ A provider module subclasses :class:`ProviderAPI` and declares only its paths an
   404, 429, 500 and other 5xx answers); ``rate_limit`` (its rate-limit headers);
 - ``node_table``/``node_id_type``/``status_field`` (where its servers live, for the
   simulator's introspection) and ``page_spec`` plus :meth:`~ProviderAPI.page_body` (its
-  listing envelope).
+  listing envelope; :func:`keyed_list` builds the usual ``{"KEY": [...], ...}`` one; a
+  provider paging by cursor overrides :meth:`~ProviderAPI.page_window` to return a
+  :class:`~cloudkit.testing.simulator.paging.OffsetPage`).
 
 All state lives in the instance and is guarded by ``self.lock`` (handlers run under it).
 Subclasses written against the first version of this base (overriding ``authenticate``,
@@ -48,6 +50,7 @@ __all__ = [
     "enc",
     "enc_list",
     "iso_now",
+    "keyed_list",
 ]
 
 #: JSON string encoder (C implementation): ``enc("a\"b") == '"a\\"b"'``.
@@ -58,6 +61,12 @@ _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes."""
     return _encoder.encode(value).encode("ascii")
+
+
+def keyed_list(key: str, items: bytes, **rest: Any) -> bytes:
+    """``{"KEY":[items],...rest}``: a listing envelope around comma-joined JSON ``items``."""
+    tail = b"".join(b",%s:%s" % (enc(k).encode(), dumps(v)) for k, v in rest.items())
+    return b"{%s:[%s]%s}" % (enc(key).encode(), items, tail)
 
 
 def enc_list(items: Iterable[str]) -> str:
@@ -133,13 +142,13 @@ class ProviderAPI:
     rate_limit: ClassVar[RateLimit | None] = None
     #: Headers sent on every answer before the rate-limit ones.
     extra_headers: ClassVar[Sequence[tuple[str, str]]] = ()
-    #: ``Retry-After`` header name, and how its seconds are written: "exact" (``1.5``) or
-    #: "whole" (whole seconds from one second up, else ``0.2``).
+    #: ``Retry-After`` header name (empty: none sent), and how its seconds are written:
+    #: "exact" (``1.5``) or "whole" (whole seconds from one second up, else ``0.2``).
     retry_after_header: ClassVar[str] = "Retry-After"
     retry_after_style: ClassVar[str] = "exact"
-    #: The server store: the attribute holding the servers (a dict id → object), the id type,
-    #: the attribute holding the provider's status, and an optional attribute that must be
-    #: true for an entry to count as a server.
+    #: The server store: the attribute holding the servers (a dict id → object, or id → JSON
+    #: dict), the id type, the attribute (or key) holding the provider's status, and an
+    #: optional attribute that must be true for an entry to count as a server.
     node_table: ClassVar[str] = ""
     node_id_type: ClassVar[type] = str
     status_field: ClassVar[str] = "status"
@@ -234,8 +243,9 @@ class ProviderAPI:
             reset = int(time.time() + max(1.0, retry_after))
             limit = rl.throttled_limit if rl.throttled_limit is not None else rl.limit
             resp.headers.extend(zip(rl.names, (str(limit), "0", str(reset)), strict=True))
-        text = _seconds(retry_after) if self.retry_after_style == "exact" else _whole_seconds(retry_after)
-        resp.headers.append((self.retry_after_header, text))
+        if self.retry_after_header:
+            text = _seconds(retry_after) if self.retry_after_style == "exact" else _whole_seconds(retry_after)
+            resp.headers.append((self.retry_after_header, text))
         return resp
 
     def server_error(self, status: int) -> SimResponse:
@@ -288,12 +298,19 @@ class ProviderAPI:
             node = self._nodes().get(self.node_id_type(node_id))
             if node is None or (self.node_flag is not None and not getattr(node, self.node_flag)):
                 return None
-            return str(getattr(node, self.status_field))
+            return self.node_state(node)
+
+    def node_state(self, node: Any) -> str:
+        """Hook: the status :meth:`node_status` reports for a server."""
+        return str(node[self.status_field] if isinstance(node, dict) else getattr(node, self.status_field))
 
     def set_node_status(self, node_id: str, status: str) -> None:
         with self.lock:
             node = self._nodes()[self.node_id_type(node_id)]
-            setattr(node, self.status_field, status)
+            if isinstance(node, dict):
+                node[self.status_field] = status
+            else:
+                setattr(node, self.status_field, status)
             self.status_forced(node, status)
             touch = getattr(node, "touch", None)
             if touch is not None:
@@ -432,10 +449,14 @@ class ProviderAPI:
         number = int_arg(request, spec.page_param, 1)
         if number is None or number < 1:
             self.fail(400, spec.page_error, field=spec.page_param)
+        return Page(number, self.page_size(request, spec), total)
+
+    def page_size(self, request: SimRequest, spec: PageSpec) -> int:
+        """The page size a request asks for, within ``spec``'s bounds, or a 400."""
         size = int_arg(request, spec.size_param, spec.default)
         if size is None or size < spec.minimum or (size > spec.maximum and not spec.clamp):
             self.fail(400, spec.size_error, field=spec.size_param)
-        return Page(number, min(size, spec.maximum), total)
+        return min(size, spec.maximum)
 
     def paged(self, request: SimRequest, total: int, render: Callable[[int, int], list[bytes]],
               **shape: Any) -> SimResponse:
@@ -454,6 +475,13 @@ class ProviderAPI:
         raise NotImplementedError
 
     # -- small helpers --------------------------------------------------------------------------
+
+    def json_object(self, request: SimRequest, message: str, **extra: Any) -> dict[str, Any]:
+        """The request's JSON body when it is an object, else a 400 saying ``message``."""
+        body = request.json()
+        if not isinstance(body, dict):
+            self.fail(400, message, **extra)
+        return body
 
     def json_response(self, status: int, value: Any) -> SimResponse:
         return SimResponse(status, dumps(value))

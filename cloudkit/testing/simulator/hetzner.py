@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import itertools
 import secrets
-import time
-from typing import Any
+from typing import Any, ClassVar
 
 from cloudkit.sshkeys import fingerprint_md5, parse_public_key
 from cloudkit.testing.simulator._http import SimRequest, SimResponse
-from cloudkit.testing.simulator.base import ProviderAPI, Route, dumps, int_arg, iso_now
+from cloudkit.testing.simulator.base import ProviderAPI, RateLimit, dumps, iso_now, keyed_list, seed_options
+from cloudkit.testing.simulator.paging import Page, PageSpec
 
 __all__ = ["HetznerAPI"]
 
@@ -66,6 +66,16 @@ class HetznerAPI(ProviderAPI):
     """A Hetzner Cloud project behind ``https://api.hetzner.cloud/v1``."""
 
     name = "hetzner"
+    auth = "bearer"
+    messages: ClassVar[dict[int, str]] = {
+        401: "unable to authenticate", 403: "insufficient permissions for this request", 404: "resource not found",
+        429: "limit of 3600 requests per hour reached"}
+    rate_limit = RateLimit(3600, 3600, ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"))
+    retry_after_header = ""  # Hetzner states the reset in RateLimit-Reset only
+    node_table = "servers"
+    node_id_type = int
+    page_spec = PageSpec("per_page", 25, 50, clamp=False, page_error="invalid page",
+                         size_error="per_page must be between 1 and 50")
     routes = (
         ("GET", rf"{_V}/servers", "list_servers"),
         ("POST", rf"{_V}/servers", "create_server"),
@@ -91,7 +101,6 @@ class HetznerAPI(ProviderAPI):
         self._ids = itertools.count(42_000_001)
         self._action_ids = itertools.count(7_000_001)
         self._key_ids = itertools.count(2_300_001)
-        self._remaining = 3600
         self.locations: dict[str, dict[str, Any]] = {name: {
             "id": lid, "name": name, "description": desc, "country": country, "city": city, "latitude": lat,
             "longitude": lon, "network_zone": zone}
@@ -124,76 +133,30 @@ class HetznerAPI(ProviderAPI):
 
     # -- provider conventions -------------------------------------------------------------------
 
-    def authenticate(self, request: SimRequest, route: Route | None) -> str | SimResponse | None:
-        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-        if not token:
-            return None
-        access = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
-        return access if access is not None else self.unauthorized()
-
     def error(self, status: int, message: str, **extra: Any) -> SimResponse:
         details = {"fields": [{"name": extra["field"], "messages": [message]}]} if extra.get("field") else {}
         code = extra.get("code") or _CODES.get(status, "server_error" if status >= 500 else "invalid_input")
         return SimResponse(status, dumps({"error": {"code": code, "message": message, "details": details}}))
 
-    def unauthorized(self) -> SimResponse:
-        return self.error(401, "unable to authenticate")
-
-    def forbidden(self) -> SimResponse:
-        return self.error(403, "insufficient permissions for this request")
-
-    def not_found(self, what: str = "") -> SimResponse:
-        return self.error(404, f"{what or 'resource'} not found")
-
-    def throttled(self, retry_after: float) -> SimResponse:
-        resp = self.error(429, "limit of 3600 requests per hour reached")
-        resp.headers.extend([("RateLimit-Limit", "3600"), ("RateLimit-Remaining", "0"),
-                             ("RateLimit-Reset", str(int(time.time() + max(1.0, retry_after))))])
-        return resp
-
-    def common_headers(self) -> list[tuple[str, str]]:
-        self._remaining = self._remaining - 1 if self._remaining > 1 else 3600
-        return [("RateLimit-Limit", "3600"), ("RateLimit-Remaining", str(self._remaining)),
-                ("RateLimit-Reset", str(int(time.time()) + 3600))]
-
-    # -- introspection ----------------------------------------------------------------------------
-
-    def node_count(self) -> int:
-        with self.lock:
-            self.settle()
-            return len(self.servers)
-
-    def node_ids(self) -> list[str]:
-        with self.lock:
-            return [str(i) for i in self.servers]
-
-    def node_status(self, node_id: str) -> str | None:
-        with self.lock:
-            self.settle()
-            server = self.servers.get(int(node_id))
-            return server["status"] if server else None
-
-    def set_node_status(self, node_id: str, status: str) -> None:
-        with self.lock:
-            self.servers[int(node_id)]["status"] = status
-            self.changed()
+    def page_body(self, request: SimRequest, page: Page, items: bytes, **shape: Any) -> bytes:
+        n, last = page.number, page.pages
+        pagination = {"page": n, "per_page": page.size, "previous_page": n - 1 if n > 1 else None,
+                      "next_page": n + 1 if n < last else None, "last_page": last, "total_entries": page.total}
+        return keyed_list(shape["key"], items, meta={"pagination": pagination})
 
     def seed_nodes(self, count: int, *, tag: str | None = None, name_prefix: str = "node",
                    **fields: Any) -> list[str]:
         """Add ``count`` running servers (``size``/``image``/``region`` pick their type, image id
         and location; ``tag`` becomes a label)."""
-        type_ = self.types[fields.pop("size", "cx22")]
-        image = self.images[int(fields.pop("image", 114690387))]
-        location = self.locations[fields.pop("region", "fsn1")]
-        status = fields.pop("status", "running")
-        if fields:
-            raise TypeError(f"unknown seed field(s): {', '.join(sorted(fields))}")
-        with self.lock:
-            start = len(self.servers)
-            ids = [self._add(f"{name_prefix}-{start + i + 1}", type_, image, location, {tag: ""} if tag else {},
-                             status)["id"] for i in range(count)]
-            self.changed()
-        return [str(i) for i in ids]
+        opts = seed_options(fields, {"size": "cx22", "image": 114690387, "region": "fsn1", "status": "running"})
+        type_, image = self.types[opts["size"]], self.images[int(opts["image"])]
+        location = self.locations[opts["region"]]
+
+        def make(n: int) -> int:
+            labels = {tag: ""} if tag else {}
+            return int(self._add(f"{name_prefix}-{n}", type_, image, location, labels, opts["status"])["id"])
+
+        return self.seeding(count, make)
 
     # -- helpers ------------------------------------------------------------------------------------
 
@@ -217,24 +180,6 @@ class HetznerAPI(ProviderAPI):
         }
         self.servers[server_id] = server
         return server
-
-    def _page(self, request: SimRequest, key: str, items: list[Any]) -> SimResponse:
-        page, size = int_arg(request, "page", 1), int_arg(request, "per_page", 25)
-        if page is None or page < 1:
-            self.fail(400, "invalid page", field="page")
-        if size is None or not 1 <= size <= 50:
-            self.fail(400, "per_page must be between 1 and 50", field="per_page")
-        last = max(1, -(-len(items) // size))
-        pagination = {"page": page, "per_page": size, "previous_page": page - 1 if page > 1 else None,
-                      "next_page": page + 1 if page < last else None, "last_page": last,
-                      "total_entries": len(items)}
-        return self.json_response(200, {key: items[(page - 1) * size:page * size], "meta": {"pagination": pagination}})
-
-    def _body(self, request: SimRequest) -> dict[str, Any]:
-        body = request.json()
-        if not isinstance(body, dict):
-            self.fail(400, "invalid JSON body")
-        return body
 
     def _action(self, command: str, server_id: int, seconds: float, done: Any = None) -> dict[str, Any]:
         action: dict[str, Any] = {"id": next(self._action_ids), "command": command, "status": "running", "progress": 0,
@@ -265,13 +210,13 @@ class HetznerAPI(ProviderAPI):
         statuses = request.query.get("status") or []
         items = [s for s in self.servers.values() if (name is None or s["name"] == name)
                  and (not statuses or s["status"] in statuses) and _selects(selector, s["labels"])]
-        return self._page(request, "servers", items)
+        return self.paged_list(request, items, key="servers")
 
     def get_server(self, request: SimRequest, server_id: str) -> SimResponse:
         return self.json_response(200, {"server": self._server(server_id)})
 
     def create_server(self, request: SimRequest) -> SimResponse:
-        body = self._body(request)
+        body = self.json_object(request, "invalid JSON body")
         name, type_name, image_ref = body.get("name"), body.get("server_type"), body.get("image")
         if not isinstance(name, str) or not name or len(name) > 63:
             self.fail(400, "invalid name", field="name")
@@ -321,7 +266,7 @@ class HetznerAPI(ProviderAPI):
             self.fail(423, "server is locked by another action", code="locked")
         answer: dict[str, Any] = {}
         if command == "rebuild":
-            ref = str(self._body(request).get("image"))
+            ref = str(self.json_object(request, "invalid JSON body").get("image"))
             image = next((i for i in self.images.values() if ref in (str(i["id"]), i["name"])), None)
             if image is None:
                 self.fail(400, "image not found", field="image")
@@ -350,28 +295,28 @@ class HetznerAPI(ProviderAPI):
         return self.json_response(200, {"action": self.found(self.actions, int(action_id), "action not found")})
 
     def list_server_types(self, request: SimRequest) -> SimResponse:
-        return self._page(request, "server_types", list(self.types.values()))
+        return self.paged_list(request, list(self.types.values()), key="server_types")
 
     def list_images(self, request: SimRequest) -> SimResponse:
         kinds, arch = request.query.get("type") or [], request.arg("architecture")
         items = [i for i in self.images.values() if (not kinds or i["type"] in kinds)
                  and (arch is None or i["architecture"] == arch)]
-        return self._page(request, "images", items)
+        return self.paged_list(request, items, key="images")
 
     def list_locations(self, request: SimRequest) -> SimResponse:
-        return self._page(request, "locations", list(self.locations.values()))
+        return self.paged_list(request, list(self.locations.values()), key="locations")
 
     def list_datacenters(self, request: SimRequest) -> SimResponse:
-        return self._page(request, "datacenters", list(self.datacenters.values()))
+        return self.paged_list(request, list(self.datacenters.values()), key="datacenters")
 
     def list_keys(self, request: SimRequest) -> SimResponse:
-        return self._page(request, "ssh_keys", list(self.keys.values()))
+        return self.paged_list(request, list(self.keys.values()), key="ssh_keys")
 
     def get_key(self, request: SimRequest, key_id: str) -> SimResponse:
         return self.json_response(200, {"ssh_key": self.found(self.keys, int(key_id), "SSH key not found")})
 
     def create_key(self, request: SimRequest) -> SimResponse:
-        body = self._body(request)
+        body = self.json_object(request, "invalid JSON body")
         name, public = body.get("name"), body.get("public_key")
         if not isinstance(name, str) or not name:
             self.fail(400, "invalid name", field="name")

@@ -1,4 +1,5 @@
-"""Page-number paging for simulated listings: the window a request asks for, and links.
+"""Paging for simulated listings: the window a request asks for (by page number, or by an
+item offset for cursor paging), and links.
 
 A provider declares a :class:`PageSpec` (its parameter names, default, bounds) and writes
 only its envelope; :meth:`ProviderAPI.paged <cloudkit.testing.simulator.base.ProviderAPI.paged>`
@@ -12,7 +13,7 @@ from urllib.parse import urlencode
 
 from cloudkit.testing.simulator._http import SimRequest
 
-__all__ = ["Page", "PageSpec", "page_links"]
+__all__ = ["OffsetPage", "Page", "PageSpec", "page_links"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,17 @@ class Page:
     @property
     def end(self) -> int:
         return min(self.total, self.start + self.size)
+
+
+@dataclass(frozen=True)
+class OffsetPage(Page):
+    """A page that starts at an item offset rather than a page boundary (cursor paging)."""
+
+    offset: int = 0
+
+    @property
+    def start(self) -> int:
+        return self.offset
 
 
 def page_links(base_url: str, request: SimRequest, page: Page, spec: PageSpec) -> dict[str, str]:

@@ -21,11 +21,12 @@ import base64
 import binascii
 import secrets
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from cloudkit.sshkeys import parse_public_key
 from cloudkit.testing.simulator._http import SimRequest, SimResponse
-from cloudkit.testing.simulator.base import ProviderAPI, Route, dumps, int_arg, iso_now
+from cloudkit.testing.simulator.base import ProviderAPI, dumps, iso_now, keyed_list, seed_options
+from cloudkit.testing.simulator.paging import OffsetPage, Page, PageSpec
 
 __all__ = ["VultrAPI"]
 
@@ -53,6 +54,12 @@ class VultrAPI(ProviderAPI):
     """A Vultr account behind ``https://api.vultr.com/v2``."""
 
     name = "vultr"
+    auth = "bearer"
+    messages: ClassVar[dict[int, str]] = {401: "Invalid API token.", 403: "Unauthorized IP address: 127.0.0.1",
+                                          404: "Resource not found"}
+    node_table = "instances"
+    page_spec = PageSpec("per_page", 100, 500, clamp=False,
+                         size_error="Invalid value for per_page: must be between 1 and 500.")
     routes = (
         ("GET", rf"{_V}/account", "get_account"),
         ("GET", rf"{_V}/instances", "list_instances"),
@@ -91,63 +98,48 @@ class VultrAPI(ProviderAPI):
 
     # -- provider conventions -------------------------------------------------------------------
 
-    def authenticate(self, request: SimRequest, route: Route | None) -> str | SimResponse | None:
-        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-        if not token:
-            return None
-        access = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
-        return access if access is not None else self.unauthorized()
-
     def error(self, status: int, message: str, **extra: Any) -> SimResponse:
         return SimResponse(status, dumps({"error": message, "status": status}))
 
-    def unauthorized(self) -> SimResponse:
-        return self.error(401, "Invalid API token.")
+    def node_state(self, node: Any) -> str:
+        """``status/power_status/server_status`` (e.g. ``active/stopped/ok``)."""
+        return f"{node['status']}/{node['power_status']}/{node['server_status']}"
 
-    def forbidden(self) -> SimResponse:
-        return self.error(403, "Unauthorized IP address: 127.0.0.1")
+    def status_forced(self, node: Any, status: str) -> None:
+        node["status"], node["power_status"], node["server_status"] = status.split("/")
 
-    def not_found(self, what: str = "") -> SimResponse:
-        return self.error(404, f"{what or 'Resource'} not found")
+    def page_window(self, request: SimRequest, total: int) -> Page:
+        """Cursor paging: ``cursor`` is base64 of ``next__<offset>`` (or ``prev__``)."""
+        assert self.page_spec is not None
+        size, offset = self.page_size(request, self.page_spec), 0
+        cursor = request.arg("cursor")
+        if cursor:
+            try:
+                prefix, _, number = base64.b64decode(cursor, validate=True).decode().partition("__")
+                offset = int(number)
+            except (binascii.Error, ValueError, UnicodeDecodeError):
+                self.fail(400, "Invalid cursor.")
+            if prefix not in ("next", "prev") or offset < 0:
+                self.fail(400, "Invalid cursor.")
+        return OffsetPage(offset // size + 1, size, total, offset)
 
-    # -- introspection ----------------------------------------------------------------------------
-
-    def node_count(self) -> int:
-        with self.lock:
-            self.settle()
-            return len(self.instances)
-
-    def node_ids(self) -> list[str]:
-        with self.lock:
-            return list(self.instances)
-
-    def node_status(self, node_id: str) -> str | None:
-        with self.lock:
-            self.settle()
-            inst = self.instances.get(node_id)
-            return f"{inst['status']}/{inst['power_status']}/{inst['server_status']}" if inst else None
-
-    def set_node_status(self, node_id: str, status: str) -> None:
-        """``status`` is ``status/power_status/server_status`` (e.g. ``active/stopped/ok``)."""
-        with self.lock:
-            inst = self.instances[node_id]
-            inst["status"], inst["power_status"], inst["server_status"] = status.split("/")
-            self.changed()
+    def page_body(self, request: SimRequest, page: Page, items: bytes, **shape: Any) -> bytes:
+        start, size = page.start, page.size
+        nxt = _cursor("next", start + size) if start + size < page.total else ""
+        prev = _cursor("prev", max(0, start - size)) if start > 0 else ""
+        return keyed_list(shape["key"], items, meta={"total": page.total, "links": {"next": nxt, "prev": prev}})
 
     def seed_nodes(self, count: int, *, tag: str | None = None, name_prefix: str = "node",
                    **fields: Any) -> list[str]:
         """Add ``count`` running instances (``size``, ``image`` (an OS id) and ``region`` pick them)."""
-        plan = self.plans[fields.pop("size", "vc2-1c-1gb")]
-        os_ = self.os[int(fields.pop("image", 2136))]
-        region = fields.pop("region", "ewr")
-        if fields:
-            raise TypeError(f"unknown seed field(s): {', '.join(sorted(fields))}")
-        with self.lock:
-            start = len(self.instances)
-            ids = [self._add(f"{name_prefix}-{start + i + 1}", plan, os_, None, region, [tag] if tag else [],
-                             ("active", "running", "ok"))["id"] for i in range(count)]
-            self.changed()
-        return ids
+        opts = seed_options(fields, {"size": "vc2-1c-1gb", "image": 2136, "region": "ewr"})
+        plan, os_ = self.plans[opts["size"]], self.os[int(opts["image"])]
+
+        def make(n: int) -> str:
+            return str(self._add(f"{name_prefix}-{n}", plan, os_, None, opts["region"], [tag] if tag else [],
+                                 ("active", "running", "ok"))["id"])
+
+        return self.seeding(count, make)
 
     # -- helpers ------------------------------------------------------------------------------------
 
@@ -172,35 +164,6 @@ class VultrAPI(ProviderAPI):
         self.instances[inst["id"]] = inst
         return inst
 
-    def _page(self, request: SimRequest, key: str, items: list[Any]) -> SimResponse:
-        size = int_arg(request, "per_page", 100)
-        if size is None or not 1 <= size <= 500:
-            self.fail(400, "Invalid value for per_page: must be between 1 and 500.")
-        offset = 0
-        cursor = request.arg("cursor")
-        if cursor:
-            try:
-                prefix, _, number = base64.b64decode(cursor, validate=True).decode().partition("__")
-                offset = int(number)
-            except (binascii.Error, ValueError, UnicodeDecodeError):
-                self.fail(400, "Invalid cursor.")
-            if prefix not in ("next", "prev") or offset < 0:
-                self.fail(400, "Invalid cursor.")
-
-        def mark(kind: str, at: int) -> str:
-            return base64.b64encode(f"{kind}__{at}".encode()).decode()
-
-        nxt = mark("next", offset + size) if offset + size < len(items) else ""
-        prev = mark("prev", max(0, offset - size)) if offset > 0 else ""
-        return self.json_response(200, {key: items[offset:offset + size],
-                                        "meta": {"total": len(items), "links": {"next": nxt, "prev": prev}}})
-
-    def _body(self, request: SimRequest) -> dict[str, Any]:
-        body = request.json()
-        if not isinstance(body, dict):
-            self.fail(400, "Invalid JSON body.")
-        return body
-
     def _instance(self, instance_id: str) -> dict[str, Any]:
         return self.found(self.instances, instance_id, "Invalid instance-id.")
 
@@ -223,13 +186,13 @@ class VultrAPI(ProviderAPI):
         tag = request.arg("tag")
         items = [i for i in self.instances.values() if all(i[k] == v for k, v in wanted.items())
                  and (not tag or tag in i["tags"])]
-        return self._page(request, "instances", items)
+        return self.paged_list(request, items, key="instances")
 
     def get_instance(self, request: SimRequest, instance_id: str) -> SimResponse:
         return self.json_response(200, {"instance": self._instance(instance_id)})
 
     def create_instance(self, request: SimRequest) -> SimResponse:
-        body = self._body(request)
+        body = self.json_object(request, "Invalid JSON body.")
         plan, region = self.plans.get(str(body.get("plan"))), str(body.get("region"))
         if plan is None:
             self.fail(400, "Invalid plan chosen.")
@@ -290,25 +253,26 @@ class VultrAPI(ProviderAPI):
 
     def list_plans(self, request: SimRequest) -> SimResponse:
         kind = request.arg("type")
-        return self._page(request, "plans", [p for p in self.plans.values() if kind in (None, "all", p["type"])])
+        plans = [p for p in self.plans.values() if kind in (None, "all", p["type"])]
+        return self.paged_list(request, plans, key="plans")
 
     def list_os(self, request: SimRequest) -> SimResponse:
-        return self._page(request, "os", list(self.os.values()))
+        return self.paged_list(request, list(self.os.values()), key="os")
 
     def list_applications(self, request: SimRequest) -> SimResponse:
-        return self._page(request, "applications", list(self.apps.values()))
+        return self.paged_list(request, list(self.apps.values()), key="applications")
 
     def list_regions(self, request: SimRequest) -> SimResponse:
-        return self._page(request, "regions", self.regions)
+        return self.paged_list(request, self.regions, key="regions")
 
     def list_keys(self, request: SimRequest) -> SimResponse:
-        return self._page(request, "ssh_keys", list(self.keys.values()))
+        return self.paged_list(request, list(self.keys.values()), key="ssh_keys")
 
     def get_key(self, request: SimRequest, key_id: str) -> SimResponse:
         return self.json_response(200, {"ssh_key": self.found(self.keys, key_id, "Invalid ssh-key-id.")})
 
     def create_key(self, request: SimRequest) -> SimResponse:
-        body = self._body(request)
+        body = self.json_object(request, "Invalid JSON body.")
         name, public = body.get("name"), body.get("ssh_key")
         if not isinstance(name, str) or not name:
             self.fail(400, "Invalid SSH key name.")
@@ -324,3 +288,7 @@ class VultrAPI(ProviderAPI):
     def delete_key(self, request: SimRequest, key_id: str) -> SimResponse:
         del self.keys[self.found(self.keys, key_id, "Invalid ssh-key-id.")["id"]]
         return self.empty(204)
+
+
+def _cursor(kind: str, at: int) -> str:
+    return base64.b64encode(f"{kind}__{at}".encode()).decode()
