@@ -57,6 +57,7 @@ __all__ = [
     "TEXT",
     "TEXTS",
     "TOKEN",
+    "X_ADDRESS",
     "X_ANY",
     "X_FLAG",
     "X_INT",
@@ -65,6 +66,7 @@ __all__ = [
     "X_OBJECT",
     "X_SHARED",
     "X_TEXT",
+    "X_TEXT_INT",
     "X_TEXTS",
     "X_TOKEN",
     "FieldMap",
@@ -77,12 +79,14 @@ __all__ = [
     "is_private_ip",
     "num_field",
     "obj_field",
+    "opt_address",
     "opt_flag",
     "opt_float",
     "opt_id",
     "opt_int",
     "opt_obj",
     "opt_text",
+    "opt_text_or_int",
     "parse_datetime",
     "parser",
     "req",
@@ -246,6 +250,26 @@ def opt_id(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return None
     return str(value).strip() or None
+
+
+#: What APIs send for "no address" (a network without a gateway), compared stripped and lower-cased.
+_NO_ADDRESS = frozenset({"", "<nil>", "nil", "null", "none"})
+_DIGITS = frozenset("0123456789")
+
+
+def opt_address(value: Any) -> str | None:
+    """Address text as it is (a gateway), or None for other types and for the placeholders
+    APIs send when there is none (``""``, ``"nil"``, ``"<nil>"``, ``"null"``, ``"none"``, in any
+    case, blanks around)."""
+    if not isinstance(value, str) or value.strip().lower() in _NO_ADDRESS:
+        return None
+    return value
+
+
+def opt_text_or_int(value: Any) -> str | int | None:
+    """Text or an integer as it is (a netmask: dotted text, or a prefix length), or None
+    (bools and other types)."""
+    return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
 def opt_obj(value: Any) -> dict[str, Any] | None:
@@ -438,6 +462,13 @@ X_TOKEN = Kind("info token", "_intern(v) if type(v) is str and v else {c}(obj, {
 X_INT = Kind("info int", "v if type(v) is int else {c}(obj, {k}, what)", _lenient(lambda v: opt_int(v)))
 X_NUM = Kind("info number", "v if type(v) is float and v - v == 0.0 else {c}(obj, {k}, what)",
              _lenient(lambda v: opt_float(v)))
+#: Informational address text (``opt_address``: None for "no address" placeholders).
+#: Text that starts with a digit is an address, never a placeholder: kept without the check.
+X_ADDRESS = Kind("info address", "v if type(v) is str and v[:1] in _DIGITS else {c}(obj, {k}, what)",
+                 _lenient(opt_address))
+#: Informational text or integer as it is (``opt_text_or_int``).
+X_TEXT_INT = Kind("info text or int", "v if type(v) is str or type(v) is int else {c}(obj, {k}, what)",
+                  _lenient(opt_text_or_int))
 X_FLAG = Kind("info flag", "v if type(v) is bool else None")
 X_TEXTS = Kind("info texts", "{c}(obj, {k}, what) if v else []", _lenient(str_items))
 X_INTS = Kind("info ints", "{c}(obj, {k}, what) if v else []", _lenient(int_items))
@@ -461,7 +492,7 @@ def x_shared_ints(*keys: str) -> Kind:
 _READER_NAMES: dict[str, Any] = {
     "_intern": sys.intern, "_EXACT": 2**53, "_all_str": _all_str, "_split": split_ips, "_share": shared_number,
     "_ints": _SHARED_INTS, "_floats": _SHARED_FLOATS, "type": type, "str": str, "float": float,
-    "isinstance": isinstance, "dict": dict}
+    "isinstance": isinstance, "dict": dict, "_DIGITS": _DIGITS}
 
 
 def _statements(kind: Kind, result: str, check: str, key: str, indent: int) -> list[str]:

@@ -12,12 +12,14 @@ from cloudkit.parsing import (
     REQ_ID,
     REQ_TEXT,
     TEXTS,
+    X_ADDRESS,
     X_ANY,
     X_FLAG,
     X_INT,
     X_INTS,
     X_OBJECT,
     X_TEXT,
+    X_TEXT_INT,
     X_TEXTS,
     FieldMap,
     as_dict,
@@ -32,8 +34,6 @@ from cloudkit.parsing import (
     req_id,
     str_items,
 )
-
-_NO_GATEWAY = frozenset({"", "<nil>", "nil", "null", "none"})
 
 #: City prefix of a region slug → ISO 3166 country code.
 _COUNTRIES = {
@@ -50,19 +50,11 @@ _DROPLET_EXTRA = FieldMap("droplet", {
     "status": X_TEXT, "memory": X_INT, "vcpus": X_INT, "disk": X_INT, "locked": X_FLAG,
     "created_at": X_TEXT, "size_slug": X_TEXT, "features": X_TEXTS, "backup_ids": X_INTS,
     "snapshot_ids": X_INTS, "volume_ids": X_TEXTS, "vpc_uuid": X_TEXT, "kernel": X_OBJECT})
+#: One entry of ``networks.v4``/``v6``: the gateway None for the placeholders sent when there is
+#: none, the netmask dotted text (IPv4) or a prefix length (IPv6).
+_NETWORK = FieldMap("droplet network", {
+    "ip_address": X_TEXT, "type": X_ANY, "gateway": X_ADDRESS, "netmask": X_TEXT_INT})
 _REGION = FieldMap("droplet region", {"region": ("slug", X_TEXT), "region_name": ("name", X_TEXT)})
-
-
-def _gateway(value: Any) -> str | None:
-    """A network's gateway, None for the placeholders DigitalOcean sends when there is none."""
-    if not isinstance(value, str) or value.strip().lower() in _NO_GATEWAY:
-        return None
-    return value
-
-
-def _netmask(value: Any) -> str | int | None:
-    """Dotted text for IPv4, a prefix length (an int) for IPv6."""
-    return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
 def _or_none(parse: Callable[[Any], Any], value: Any) -> Any:
@@ -80,12 +72,12 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
         droplet = as_dict(data, "droplet")
         node_id, name, status, created_at, tags, networks, region, image, size = _DROPLET.values(droplet)
         public_ips, private_ips, addresses = self._addresses(networks)
-        image = self._embedded_model("image", image, self._to_image)
+        image = self._embedded_memo.embedded("image", image, self._to_image)
         extra = _DROPLET_EXTRA.read(droplet)
         extra.update(_REGION.read(region or {}))
         extra.update(image_id=image.id if image else None, image_slug=image.extra.get("slug") if image else None,
                      networks=networks if networks is not None else {}, addresses=addresses)
-        size = self._embedded_model("size", size, self._to_size) or self._node_size(droplet)
+        size = self._embedded_memo.embedded("size", size, self._to_size) or self._node_size(droplet)
         return Node(node_id, name, self._state(status), public_ips, private_ips, self, size, image,
                     extra, parse_datetime(created_at), tags)
 
@@ -104,13 +96,10 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
             for net in listed:
                 if not isinstance(net, dict):
                     continue
-                address = net.get("ip_address")
-                if not isinstance(address, str):
-                    continue
-                address = address.strip()
+                address, kind, gateway, netmask = _NETWORK.values(net)
+                address = address.strip() if address is not None else ""
                 if not address:
                     continue
-                kind = net.get("type")
                 if kind == "public":
                     target = public
                 elif kind == "private":
@@ -121,23 +110,13 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
                 if address not in target:
                     target.append(address)
                 entries.append({"family": family, "type": kind, "ip_address": address,
-                                "gateway": _gateway(net.get("gateway")), "netmask": _netmask(net.get("netmask"))})
+                                "gateway": gateway, "netmask": netmask})
         return public, private, entries
 
     @staticmethod
     def _embedded(value: Any, parse: Callable[[Any], Any]) -> Any:
         """Parse an embedded object (an action in an answer); None when absent or unusable."""
         return _or_none(parse, value) if isinstance(value, dict) and value else None
-
-    def _embedded_model(self, kind: str, value: Any, parse: Callable[[Any], Any]) -> Any:
-        """The model of an embedded object (a droplet's image or size), remembered per slug
-        (a listing's droplets share a few); None when absent or unusable, so one odd
-        sub-object does not hide the droplet itself (the size then comes from ``size_slug``)."""
-        if not isinstance(value, dict) or not value:
-            return None
-        slug = value.get("slug")
-        return self._embedded_memo.parse((kind, slug if isinstance(slug, str) else None), value,
-                                         lambda obj: _or_none(parse, obj))
 
     def _node_size(self, droplet: dict[str, Any]) -> NodeSize | None:
         slug = droplet.get("size_slug")
