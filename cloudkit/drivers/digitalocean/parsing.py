@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cloudkit.address_entries import X_ADDRESS, X_TEXT_INT, AddressEntries
 from cloudkit.drivers.digitalocean.base import DigitalOceanAction, DigitalOceanDriverBase
 from cloudkit.errors import CloudkitError, MalformedResponseError
 from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
@@ -12,18 +13,15 @@ from cloudkit.parsing import (
     REQ_ID,
     REQ_TEXT,
     TEXTS,
-    X_ADDRESS,
     X_ANY,
     X_FLAG,
     X_INT,
     X_INTS,
     X_OBJECT,
     X_TEXT,
-    X_TEXT_INT,
     X_TEXTS,
     FieldMap,
     as_dict,
-    is_private_ip,
     opt_flag,
     opt_float,
     opt_int,
@@ -41,20 +39,19 @@ _COUNTRIES = {
     "fra": "DE", "tor": "CA", "blr": "IN", "syd": "AU",
 }
 
-#: A droplet's own fields (see cloudkit.parsing for what each kind accepts).
+#: A droplet's own fields (see cloudkit.parsing for what each kind accepts), and what
+#: ``Node.extra`` keeps of it.
 _DROPLET = FieldMap("droplet", {
     "id": REQ_ID, "name": REQ_TEXT, "status": X_TEXT, "created_at": X_ANY, "tags": TEXTS,
-    "networks": X_OBJECT, "region": X_OBJECT, "image": X_ANY, "size": X_ANY})
-#: What ``Node.extra`` keeps of a droplet.
-_DROPLET_EXTRA = FieldMap("droplet", {
+    "networks": X_OBJECT, "image": X_ANY, "size": X_ANY}, extra={
     "status": X_TEXT, "memory": X_INT, "vcpus": X_INT, "disk": X_INT, "locked": X_FLAG,
     "created_at": X_TEXT, "size_slug": X_TEXT, "features": X_TEXTS, "backup_ids": X_INTS,
-    "snapshot_ids": X_INTS, "volume_ids": X_TEXTS, "vpc_uuid": X_TEXT, "kernel": X_OBJECT})
-#: One entry of ``networks.v4``/``v6``: the gateway None for the placeholders sent when there is
-#: none, the netmask dotted text (IPv4) or a prefix length (IPv6).
-_NETWORK = FieldMap("droplet network", {
-    "ip_address": X_TEXT, "type": X_ANY, "gateway": X_ADDRESS, "netmask": X_TEXT_INT})
-_REGION = FieldMap("droplet region", {"region": ("slug", X_TEXT), "region_name": ("name", X_TEXT)})
+    "snapshot_ids": X_INTS, "volume_ids": X_TEXTS, "vpc_uuid": X_TEXT, "kernel": X_OBJECT,
+    "region": (("region", "slug"), X_TEXT), "region_name": (("region", "name"), X_TEXT)})
+#: A droplet's ``networks``: ``{"v4": [...], "v6": [...]}``, each entry's gateway None for the
+#: placeholders sent when there is none, its netmask dotted text (IPv4) or a prefix length (IPv6).
+_NETWORKS = AddressEntries("droplet networks", ("v4", "v6"), address="ip_address", kind="type",
+                           fields={"gateway": X_ADDRESS, "netmask": X_TEXT_INT})
 
 
 def _or_none(parse: Callable[[Any], Any], value: Any) -> Any:
@@ -70,48 +67,16 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
     @parser("droplet")
     def _to_node(self, data: Any) -> Node:
         droplet = as_dict(data, "droplet")
-        node_id, name, status, created_at, tags, networks, region, image, size = _DROPLET.values(droplet)
-        public_ips, private_ips, addresses = self._addresses(networks)
+        node_id, name, status, created_at, tags, networks, image, size, extra = _DROPLET.values(droplet)
+        public_ips, private_ips, addresses = _NETWORKS.split(networks)
         image = self._embedded_memo.embedded("image", image, self._to_image)
-        extra = _DROPLET_EXTRA.read(droplet)
-        extra.update(_REGION.read(region or {}))
-        extra.update(image_id=image.id if image else None, image_slug=image.extra.get("slug") if image else None,
-                     networks=networks if networks is not None else {}, addresses=addresses)
+        extra["image_id"] = image.id if image else None
+        extra["image_slug"] = image.extra.get("slug") if image else None
+        extra["networks"] = networks if networks is not None else {}
+        extra["addresses"] = addresses
         size = self._embedded_memo.embedded("size", size, self._to_size) or self._node_size(droplet)
         return Node(node_id, name, self._state(status), public_ips, private_ips, self, size, image,
                     extra, parse_datetime(created_at), tags)
-
-    @staticmethod
-    def _addresses(networks: Any) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        """(public IPs, private IPs, normalised entries) from a droplet's ``networks``."""
-        public: list[str] = []
-        private: list[str] = []
-        entries: list[dict[str, Any]] = []
-        if not isinstance(networks, dict):
-            return public, private, entries
-        for family in ("v4", "v6"):
-            listed = networks.get(family)
-            if not listed or not isinstance(listed, list):
-                continue
-            for net in listed:
-                if not isinstance(net, dict):
-                    continue
-                address, kind, gateway, netmask = _NETWORK.values(net)
-                address = address.strip() if address is not None else ""
-                if not address:
-                    continue
-                if kind == "public":
-                    target = public
-                elif kind == "private":
-                    target = private
-                else:
-                    kind = "private" if is_private_ip(address) else "public"
-                    target = private if kind == "private" else public
-                if address not in target:
-                    target.append(address)
-                entries.append({"family": family, "type": kind, "ip_address": address,
-                                "gateway": gateway, "netmask": netmask})
-        return public, private, entries
 
     @staticmethod
     def _embedded(value: Any, parse: Callable[[Any], Any]) -> Any:
