@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from cloudkit.addresses import PRIVATE_NETWORKS, is_private_ip, split_ips
+from cloudkit.addresses import PRIVATE_NETWORKS, is_private_ip, split_ips, split_texts
 from cloudkit.errors import CloudkitError, MalformedResponseError
 from cloudkit.sharing import _SHARED_FLOATS, _SHARED_INTS, ModelMemo, share_ints, shared_number
 
@@ -201,6 +201,14 @@ def parse_datetime(value: Any) -> _dt.datetime | None:
     """An aware datetime from ISO 8601 text (``Z`` or an offset; naive times are UTC)."""
     if not isinstance(value, str) or not value:
         return None
+    if len(value) == 19:  # the usual naive text ("2024-03-11T09:15:42", Linode's): one parse, as UTC
+        try:
+            aware = _dt.datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            pass  # not that form: the general path below decides
+        else:
+            if aware.tzinfo is not None:
+                return aware
     try:
         # Fast path (listings parse thousands): Python 3.11 reads a trailing "Z" itself.
         when = _dt.datetime.fromisoformat(value)
@@ -431,8 +439,7 @@ else:
 TEXTS = Kind("texts", "[*v] if type(v) is list and _all_str(v) else {c}(obj, {k}, what)", strs_field)
 #: A JSON array of addresses (strict, as ``TEXTS``) as ``split_ips(..., drop_prefix=True)``
 #: gives it: (public, private) lists by the one rule, ``/prefix`` suffixes dropped.
-ADDRESSES = Kind("addresses", "_split(v, drop_prefix=True) if type(v) is list and _all_str(v) else "
-                 "{c}(obj, {k}, what)", _split_field)
+ADDRESSES = Kind("addresses", "_split(v) or {c}(obj, {k}, what)", _split_field)
 OBJECT = Kind("object", "v if type(v) is dict else {c}(obj, {k}, what)", obj_field)
 X_TEXT = Kind("info text", "v if type(v) is str and v else {c}(obj, {k}, what)", _lenient(opt_text))
 #: Informational text a listing repeats (a region): interned.
@@ -461,7 +468,7 @@ def x_shared_ints(*keys: str) -> Kind:
 
 #: The names a compiled reader may use (closure cells, not global or builtin look-ups).
 _READER_NAMES: dict[str, Any] = {
-    "_intern": sys.intern, "_EXACT": 2**53, "_all_str": _all_str, "_split": split_ips, "_share": shared_number,
+    "_intern": sys.intern, "_EXACT": 2**53, "_all_str": _all_str, "_split": split_texts, "_share": shared_number,
     "_ints": _SHARED_INTS, "_floats": _SHARED_FLOATS, "type": type, "str": str, "float": float,
     "isinstance": isinstance, "dict": dict}
 
