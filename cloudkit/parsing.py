@@ -203,12 +203,12 @@ def parse_datetime(value: Any) -> _dt.datetime | None:
         return None
     if len(value) == 19:  # the usual naive text ("2024-03-11T09:15:42", Linode's): one parse, as UTC
         try:
-            aware = _dt.datetime.fromisoformat(value + "+00:00")
+            utc = _dt.datetime.fromisoformat(value + "+00:00")
         except ValueError:
             pass  # not that form: the general path below decides
         else:
-            if aware.tzinfo is not None:
-                return aware
+            if utc.tzinfo is not None:
+                return utc
     try:
         # Fast path (listings parse thousands): Python 3.11 reads a trailing "Z" itself.
         when = _dt.datetime.fromisoformat(value)
@@ -436,7 +436,8 @@ SHARED_NUM = Kind("number, shared", "", _shared_num_field, f"""if type(v) is int
         {{r}} = _share(float(s))
 else:
     {{r}} = {{c}}(obj, {{k}}, what)""")
-TEXTS = Kind("texts", "[*v] if type(v) is list and _all_str(v) else {c}(obj, {k}, what)", strs_field)
+TEXTS = Kind("texts", "([*v] if not v or _all_str(v) else {c}(obj, {k}, what)) if type(v) is list "
+             "else {c}(obj, {k}, what)", strs_field)
 #: A JSON array of addresses (strict, as ``TEXTS``) as ``split_ips(..., drop_prefix=True)``
 #: gives it: (public, private) lists by the one rule, ``/prefix`` suffixes dropped.
 ADDRESSES = Kind("addresses", "_split(v) or {c}(obj, {k}, what)", _split_field)
@@ -470,7 +471,8 @@ def x_shared_ints(*keys: str) -> Kind:
 _READER_NAMES: dict[str, Any] = {
     "_intern": sys.intern, "_EXACT": 2**53, "_all_str": _all_str, "_split": split_texts, "_share": shared_number,
     "_ints": _SHARED_INTS, "_floats": _SHARED_FLOATS, "type": type, "str": str, "float": float,
-    "isinstance": isinstance, "dict": dict}
+    "isinstance": isinstance, "dict": dict,
+    "_ABSENT": object()}
 
 
 def compile_reader(label: str, params: str, inner: str, returned: str, args: list[Any],
@@ -508,7 +510,8 @@ def _read_lines(fields: Mapping[str, tuple[Source, Kind]], first: int, present_o
         if present_only:
             if not isinstance(key, str):
                 raise ValueError("a present-only field is read from the object itself")
-            lines += [f"        if {key!r} in obj:", f"            v = obj[{key!r}]",
+            # one look-up, not ``in`` and then ``[]``: _ABSENT is no JSON value
+            lines += [f"        v = get({key!r}, _ABSENT)", "        if v is not _ABSENT:",
                       *_statements(kind, f"r{i}", f"c{i}", repr(key), 12), f"            out[{out!r}] = r{i}"]
         elif isinstance(key, str):
             lines += [f"        v = get({key!r})", *_statements(kind, f"r{i}", f"c{i}", repr(key), 8)]
@@ -543,7 +546,7 @@ class FieldMap:
         results = [f"{out!r}: r{i}" for i, out in enumerate(self.fields)]
         params = "".join(f"c{i}, " for i in range(len(checks)))
         if present_only:
-            inner = (f"    def read_into(obj, out):\n{body}\n        return out\n"
+            inner = (f"    def read_into(obj, out):\n        get = obj.get\n{body}\n        return out\n"
                      f"    def read(obj):\n        return read_into(obj, {{}})\n")
             names = "read, None, read_into"
         else:
