@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import Any
 
-__all__ = ["PRIVATE_NETWORKS", "is_private_ip", "split_ips"]
+__all__ = ["PRIVATE_NETWORKS", "is_private_ip", "split_ips", "split_texts"]
 
 #: The one rule for a node's private addresses, the same in every driver: not reachable from the
 #: internet. RFC 1918, link-local (169.254/16, fe80::/10), unique-local (fc00::/7) and the other
@@ -81,3 +82,24 @@ def split_ips(addresses: list[str], *, drop_prefix: bool = False) -> tuple[list[
             (private if is_private_ip(address) else public).append(address)
     return public, private
 
+
+
+def split_texts(value: Any) -> tuple[list[str], list[str]] | None:
+    """``split_ips(value, drop_prefix=True)`` when ``value`` is a list of text, else None: the
+    check and the split in one pass (``FieldMap``'s kind ``ADDRESSES`` reads every node's)."""
+    if type(value) is not list:
+        return None
+    if len(value) == 1:
+        return split_ips(value, drop_prefix=True) if type(value[0]) is str else None
+    public: list[str] = []
+    private: list[str] = []
+    for address in value:
+        if type(address) is not str:
+            return None
+        if "/" in address:
+            address = address.split("/", 1)[0]
+        if ":" not in address and address[:address.find(".")] not in _PRIVATE_FIRST:
+            public.append(address)
+        else:
+            (private if is_private_ip(address) else public).append(address)
+    return public, private

@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from cloudkit.addresses import PRIVATE_NETWORKS, is_private_ip, split_ips
+from cloudkit.addresses import PRIVATE_NETWORKS, is_private_ip, split_ips, split_texts
 from cloudkit.errors import CloudkitError, MalformedResponseError
 from cloudkit.sharing import _SHARED_FLOATS, _SHARED_INTS, ModelMemo, share_ints, shared_number
 
@@ -201,6 +201,14 @@ def parse_datetime(value: Any) -> _dt.datetime | None:
     """An aware datetime from ISO 8601 text (``Z`` or an offset; naive times are UTC)."""
     if not isinstance(value, str) or not value:
         return None
+    if len(value) == 19:  # the usual naive text ("2024-03-11T09:15:42", Linode's): one parse, as UTC
+        try:
+            utc = _dt.datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            pass  # not that form: the general path below decides
+        else:
+            if utc.tzinfo is not None:
+                return utc
     try:
         # Fast path (listings parse thousands): Python 3.11 reads a trailing "Z" itself.
         when = _dt.datetime.fromisoformat(value)
@@ -354,12 +362,14 @@ class Kind:
     ``{c}(obj, {k}, what)``: ``check``, the kind's documented reader, which decides what any
     other value means or raises. Both paths give the same result; only the cost differs.
     ``block``, when given, replaces ``{r} = inline``: statements that set ``{r}`` (kinds that
-    also store a shared number back into ``obj``)."""
+    also store a shared number back into ``obj``). ``names``: (name, value) pairs the code uses
+    beyond the compiler's own."""
 
     name: str
     inline: str
     check: Callable[[Mapping[str, Any], str, str], Any] | None = None
     block: str = ""
+    names: tuple[tuple[str, Any], ...] = ()
 
 
 def _lenient(convert: Callable[[Any], Any]) -> Callable[[Mapping[str, Any], str, str], Any]:
@@ -426,11 +436,11 @@ SHARED_NUM = Kind("number, shared", "", _shared_num_field, f"""if type(v) is int
         {{r}} = _share(float(s))
 else:
     {{r}} = {{c}}(obj, {{k}}, what)""")
-TEXTS = Kind("texts", "[*v] if type(v) is list and _all_str(v) else {c}(obj, {k}, what)", strs_field)
+TEXTS = Kind("texts", "([*v] if not v or _all_str(v) else {c}(obj, {k}, what)) if type(v) is list "
+             "else {c}(obj, {k}, what)", strs_field)
 #: A JSON array of addresses (strict, as ``TEXTS``) as ``split_ips(..., drop_prefix=True)``
 #: gives it: (public, private) lists by the one rule, ``/prefix`` suffixes dropped.
-ADDRESSES = Kind("addresses", "_split(v, drop_prefix=True) if type(v) is list and _all_str(v) else "
-                 "{c}(obj, {k}, what)", _split_field)
+ADDRESSES = Kind("addresses", "_split(v) or {c}(obj, {k}, what)", _split_field)
 OBJECT = Kind("object", "v if type(v) is dict else {c}(obj, {k}, what)", obj_field)
 X_TEXT = Kind("info text", "v if type(v) is str and v else {c}(obj, {k}, what)", _lenient(opt_text))
 #: Informational text a listing repeats (a region): interned.
@@ -459,56 +469,102 @@ def x_shared_ints(*keys: str) -> Kind:
 
 #: The names a compiled reader may use (closure cells, not global or builtin look-ups).
 _READER_NAMES: dict[str, Any] = {
-    "_intern": sys.intern, "_EXACT": 2**53, "_all_str": _all_str, "_split": split_ips, "_share": shared_number,
+    "_intern": sys.intern, "_EXACT": 2**53, "_all_str": _all_str, "_split": split_texts, "_share": shared_number,
     "_ints": _SHARED_INTS, "_floats": _SHARED_FLOATS, "type": type, "str": str, "float": float,
-    "isinstance": isinstance, "dict": dict}
+    "isinstance": isinstance, "dict": dict,
+    "_ABSENT": object()}
 
 
-def _statements(kind: Kind, result: str, check: str, key: str, indent: int) -> list[str]:
+def compile_reader(label: str, params: str, inner: str, returned: str, args: list[Any],
+                   fields: Any) -> Any:
+    """Run ``def factory(<params>, <reader names>): <inner>; return <returned>`` (our own source)
+    and call it with ``args``, the reader names and the names the ``(source, kind)`` fields'
+    kinds bring: every name the readers use is a closure cell (no global or builtin look-ups)."""
+    names = dict(_READER_NAMES)
+    for _, kind in fields:
+        names.update(kind.names)
+    source = f"def factory({params}, {', '.join(names)}):\n{inner}    return {returned}\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<{label}>", "exec"), namespace)  # noqa: S102 - our own source
+    return namespace["factory"](*args, *names.values())
+
+
+def _statements(kind: Kind, result: str, check: str, key: str, indent: int, obj: str = "obj") -> list[str]:
     if kind.block:
         text = kind.block.replace("{r}", result).replace("{c}", check).replace("{k}", key)
     else:
         text = f"{result} = " + kind.inline.format(c=check, k=key)
+    if obj != "obj":  # a field of an embedded object: the kinds' code names the object read ``obj``
+        text = text.replace("obj", obj)
     return [" " * indent + line for line in text.split("\n")]
 
 
+Source = str | tuple[str, str]
+
+
+def _read_lines(fields: Mapping[str, tuple[Source, Kind]], first: int, present_only: bool) -> list[str]:
+    """The statements reading ``fields`` into ``r<first>``, ``r<first + 1>`` ... (present-only:
+    storing each present one into ``out``)."""
+    lines: list[str] = []
+    for i, (out, (key, kind)) in enumerate(fields.items(), first):
+        if present_only:
+            if not isinstance(key, str):
+                raise ValueError("a present-only field is read from the object itself")
+            # one look-up, not ``in`` and then ``[]``: _ABSENT is no JSON value
+            lines += [f"        v = get({key!r}, _ABSENT)", "        if v is not _ABSENT:",
+                      *_statements(kind, f"r{i}", f"c{i}", repr(key), 12), f"            out[{out!r}] = r{i}"]
+        elif isinstance(key, str):
+            lines += [f"        v = get({key!r})", *_statements(kind, f"r{i}", f"c{i}", repr(key), 8)]
+        else:  # (outer, inner): a field of an embedded object; absent when that is not an object
+            outer, inner = key
+            lines += [f"        o{i} = get({outer!r})", f"        if type(o{i}) is not dict:",
+                      f"            o{i} = {{}}", f"        v = o{i}.get({inner!r})",
+                      *_statements(kind, f"r{i}", f"c{i}", repr(inner), 8, f"o{i}")]
+    return lines
+
+
 class FieldMap:
-    """Fields declared once (output name -> kind, or -> (source key, kind)) and compiled into
-    one reader: ``read(obj)`` gives a new dict of the fields, ``values(obj)`` a tuple in
-    declaration order. With ``present_only``, ``read`` keeps only the keys ``obj`` has, and
+    """Fields declared once (output name -> kind, or -> (source, kind), the source a key or
+    ``(key, inner key)`` for a field of an embedded object) and compiled into one reader:
+    ``read(obj)`` gives a new dict of the fields, ``values(obj)`` a tuple in declaration order.
+    With ``extra`` (more fields, read as ``read`` reads them, or only
+    those ``obj`` has with ``extra_present_only``), ``values`` ends with one more item: a new dict
+    of those. With ``present_only``, ``read`` keeps only the keys ``obj`` has, and
     ``read_into(obj, out)`` puts them into ``out`` (and returns it)."""
 
-    def __init__(self, what: str, declared: Mapping[str, Kind | tuple[str, Kind]], *,
-                 present_only: bool = False) -> None:
+    def __init__(self, what: str, declared: Mapping[str, Kind | tuple[Source, Kind]], *,
+                 present_only: bool = False, extra: Mapping[str, Kind | tuple[Source, Kind]] | None = None,
+                 extra_present_only: bool = False) -> None:
         self.what = what
-        self.fields = {out: spec if isinstance(spec, tuple) else (out, spec) for out, spec in declared.items()}
-        # The reader is made inside a factory, so every name it uses is a closure cell or a
-        # constant (no global or builtin look-ups per field); keys are literals.
-        checks = [kind.check for _, kind in self.fields.values()]
-        lines: list[str] = []
-        results: list[str] = []
-        for i, (out, (key, kind)) in enumerate(self.fields.items()):
-            if present_only:
-                lines += [f"        if {key!r} in obj:", f"            v = obj[{key!r}]",
-                          *_statements(kind, f"r{i}", f"c{i}", repr(key), 12), f"            out[{out!r}] = r{i}"]
-            else:
-                lines += [f"        v = get({key!r})", *_statements(kind, f"r{i}", f"c{i}", repr(key), 8)]
-            results.append(f"{out!r}: r{i}")
+        self.fields = _normalised(declared)
+        self.extra = _normalised(extra or {})
+        if present_only and self.extra:
+            raise ValueError("a present-only FieldMap has no extra fields")
+        n = len(self.fields)
+        checks = [kind.check for _, kind in (*self.fields.values(), *self.extra.values())]
+        body = "\n".join(_read_lines(self.fields, 0, present_only))
+        results = [f"{out!r}: r{i}" for i, out in enumerate(self.fields)]
         params = "".join(f"c{i}, " for i in range(len(checks)))
-        body = "\n".join(lines)
         if present_only:
-            inner = (f"    def read_into(obj, out):\n{body}\n        return out\n"
+            inner = (f"    def read_into(obj, out):\n        get = obj.get\n{body}\n        return out\n"
                      f"    def read(obj):\n        return read_into(obj, {{}})\n")
             names = "read, None, read_into"
         else:
-            inner = (f"    def read(obj):\n        get = obj.get\n{body}\n        return {{{', '.join(results)}}}\n"
-                     f"    def values(obj):\n        get = obj.get\n{body}\n"
-                     f"        return ({''.join(f'r{i}, ' for i in range(len(results)))})\n")
+            tail = "".join(f"r{i}, " for i in range(n))
+            base = body
+            if self.extra:
+                extra_body = "\n".join(_read_lines(self.extra, n, extra_present_only))
+                if extra_present_only:
+                    body += "\n        out = {}\n" + extra_body
+                else:
+                    body += "\n" + extra_body + "\n        out = {" + ", ".join(
+                        f"{out!r}: r{i}" for i, out in enumerate(self.extra, n)) + "}"
+                tail += "out, "
+            inner = (f"    def read(obj):\n        get = obj.get\n{base}\n        return {{{', '.join(results)}}}\n"
+                     f"    def values(obj):\n        get = obj.get\n{body}\n        return ({tail})\n")
             names = "read, values, None"
-        source = f"def factory({params}what, {', '.join(_READER_NAMES)}):\n{inner}    return {names}\n"
-        namespace: dict[str, Any] = {}
-        exec(compile(source, f"<FieldMap {what}>", "exec"), namespace)  # noqa: S102 - our own source
-        read, values, read_into = namespace["factory"](*checks, what, *_READER_NAMES.values())
+        read, values, read_into = compile_reader(f"FieldMap {what}", f"{params}what", inner, names,
+                                                 [*checks, what], (*self.fields.values(), *self.extra.values()))
         self.read: Callable[[Mapping[str, Any]], dict[str, Any]] = read
         self.values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = values or self._no_values
         self.read_into: Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any]] = (
@@ -521,3 +577,7 @@ class FieldMap:
     @staticmethod
     def _no_read_into(obj: Mapping[str, Any], out: dict[str, Any]) -> dict[str, Any]:
         raise TypeError("only a present_only FieldMap has read_into()")
+
+
+def _normalised(declared: Mapping[str, Kind | tuple[Source, Kind]]) -> dict[str, tuple[Source, Kind]]:
+    return {out: spec if isinstance(spec, tuple) else (out, spec) for out, spec in declared.items()}

@@ -4,9 +4,12 @@ kinds ``SHARED_INT``, ``SHARED_NUM`` and ``x_shared_ints`` share numbers inside 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
+
+from cloudkit.errors import MalformedResponseError
 
 __all__ = ["ModelMemo", "share_ints", "shared_number"]
 
@@ -23,17 +26,33 @@ def _copier(model: Any) -> Callable[[], Any]:
     """A function returning a fresh copy of a model (a dataclass with an ``extra`` dict): its
     own ``extra`` and its own copy of every list or dict in it."""
     cls = type(model)
-    kwargs = {f.name: getattr(model, f.name) for f in fields(model) if f.init and f.name != "extra"}
+    names = [f.name for f in fields(model) if f.init]
+    at = names.index("extra")
+    # Positional arguments (a keyword call costs more): those before ``extra`` and those after it.
+    before = tuple(getattr(model, name) for name in names[:at])
+    after = tuple(getattr(model, name) for name in names[at + 1:])
     template = dict(model.extra)
     mutable = tuple(k for k, v in template.items() if isinstance(v, (list, dict)))
     for key in mutable:
         template[key] = template[key].copy()
+    copy = template.copy
 
-    def fresh() -> Any:
-        extra = template.copy()
-        for key in mutable:
-            extra[key] = extra[key].copy()
-        return cls(**kwargs, extra=extra)
+    if not mutable:
+        def fresh() -> Any:
+            return cls(*before, copy(), *after)
+    elif len(mutable) == 1:  # the usual embedded model (a size's or image's regions): no loop
+        only, = mutable
+
+        def fresh() -> Any:
+            extra = copy()
+            extra[only] = extra[only].copy()
+            return cls(*before, extra, *after)
+    else:
+        def fresh() -> Any:
+            extra = copy()
+            for key in mutable:
+                extra[key] = extra[key].copy()
+            return cls(*before, extra, *after)
 
     return fresh
 
@@ -61,6 +80,20 @@ class ModelMemo:
                 self._memo.clear()
             self._memo[key] = (_deep_copy(value), _types(value), _copier(model))
         return model
+
+    def embedded(self, kind: str, value: Any, parse: Callable[[dict[str, Any]], Any]) -> Any:
+        """The model of an object embedded in another (a droplet's size or image), remembered
+        under ``(kind, its "slug")``: None when ``value`` is not a non-empty object or ``parse``
+        raises ``MalformedResponseError`` (one odd sub-object must not hide its parent)."""
+        if not isinstance(value, dict) or not value:
+            return None
+        slug = value.get("slug")
+        key = (kind, slug if isinstance(slug, str) else None)
+        # parse()'s memo check, inline: every item of a listing comes here once or twice
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == value and hit[1] == tuple(map(type, value.values())):
+            return hit[2]()
+        return self.parse(key, value, functools.partial(_or_none, parse))
 
     def __len__(self) -> int:
         return len(self._memo)
@@ -106,6 +139,13 @@ def share_ints(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
             shared = table.get(value)
             obj[key] = shared_number(value) if shared is None else shared
     return obj
+
+
+def _or_none(parse: Callable[[dict[str, Any]], Any], value: dict[str, Any]) -> Any:
+    try:
+        return parse(value)
+    except MalformedResponseError:
+        return None
 
 
 def _deep_copy(value: Any) -> Any:

@@ -68,3 +68,22 @@ def test_known_values() -> None:
     assert parse_datetime(" 2024-09-02T10:15:31z ") == dt.datetime(2024, 9, 2, 10, 15, 31, tzinfo=utc)
     for bad in ("", "soon", None, 17, "2024-13-01T00:00:00"):
         assert parse_datetime(bad) is None
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet="0123456789-:.+ TtZz,W", min_size=19, max_size=19))
+def test_odd_nineteen_character_texts_parse_like_the_reference(text: str) -> None:
+    # 19 characters is the naive "YYYY-MM-DDTHH:MM:SS" the one-parse fast path is for; these are
+    # odd texts of that length (offsets, "Z", fractions, week dates, junk) that must not take it wrongly.
+    assert same(parse_datetime(text), reference(text)), text
+
+
+def test_nineteen_character_forms_parse_like_the_reference() -> None:
+    forms = ["2024-03-11T09:15:42", "2024-03-11 09:15:42", "2024-03-11t09:15:42", "2024-03-11T09:15+01",
+             "2024-03-11T09:15:4Z", "2024-03-11T09+01:00", "2024-03-11T091542+1", "2024-03-11T09:15:4+",
+             "2024-03-11T09:15:42"[:18] + "Z", "20240311T091542.123", "2024-W11-1T09:15:42"[:19],
+             "2024-03-11T24:00:00", "2024-02-30T09:15:42", "  2024-03-11T09:15 ", "2024-03-11T09:15:4-"]
+    for text in forms:
+        assert len(text) == 19, text
+        assert same(parse_datetime(text), reference(text)), text
+    assert parse_datetime("2024-03-11T09:15:42") == dt.datetime(2024, 3, 11, 9, 15, 42, tzinfo=dt.UTC)

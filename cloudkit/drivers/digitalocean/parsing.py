@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cloudkit.address_entries import X_ADDRESS, X_TEXT_INT, AddressEntries
 from cloudkit.drivers.digitalocean.base import DigitalOceanAction, DigitalOceanDriverBase
 from cloudkit.errors import CloudkitError, MalformedResponseError
 from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
@@ -21,7 +22,6 @@ from cloudkit.parsing import (
     X_TEXTS,
     FieldMap,
     as_dict,
-    is_private_ip,
     opt_flag,
     opt_float,
     opt_int,
@@ -33,36 +33,25 @@ from cloudkit.parsing import (
     str_items,
 )
 
-_NO_GATEWAY = frozenset({"", "<nil>", "nil", "null", "none"})
-
 #: City prefix of a region slug → ISO 3166 country code.
 _COUNTRIES = {
     "nyc": "US", "sfo": "US", "atl": "US", "ric": "US", "ams": "NL", "sgp": "SG", "lon": "GB",
     "fra": "DE", "tor": "CA", "blr": "IN", "syd": "AU",
 }
 
-#: A droplet's own fields (see cloudkit.parsing for what each kind accepts).
+#: A droplet's own fields (see cloudkit.parsing for what each kind accepts), and what
+#: ``Node.extra`` keeps of it.
 _DROPLET = FieldMap("droplet", {
     "id": REQ_ID, "name": REQ_TEXT, "status": X_TEXT, "created_at": X_ANY, "tags": TEXTS,
-    "networks": X_OBJECT, "region": X_OBJECT, "image": X_ANY, "size": X_ANY})
-#: What ``Node.extra`` keeps of a droplet.
-_DROPLET_EXTRA = FieldMap("droplet", {
+    "networks": X_OBJECT, "image": X_ANY, "size": X_ANY}, extra={
     "status": X_TEXT, "memory": X_INT, "vcpus": X_INT, "disk": X_INT, "locked": X_FLAG,
     "created_at": X_TEXT, "size_slug": X_TEXT, "features": X_TEXTS, "backup_ids": X_INTS,
-    "snapshot_ids": X_INTS, "volume_ids": X_TEXTS, "vpc_uuid": X_TEXT, "kernel": X_OBJECT})
-_REGION = FieldMap("droplet region", {"region": ("slug", X_TEXT), "region_name": ("name", X_TEXT)})
-
-
-def _gateway(value: Any) -> str | None:
-    """A network's gateway, None for the placeholders DigitalOcean sends when there is none."""
-    if not isinstance(value, str) or value.strip().lower() in _NO_GATEWAY:
-        return None
-    return value
-
-
-def _netmask(value: Any) -> str | int | None:
-    """Dotted text for IPv4, a prefix length (an int) for IPv6."""
-    return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    "snapshot_ids": X_INTS, "volume_ids": X_TEXTS, "vpc_uuid": X_TEXT, "kernel": X_OBJECT,
+    "region": (("region", "slug"), X_TEXT), "region_name": (("region", "name"), X_TEXT)})
+#: A droplet's ``networks``: ``{"v4": [...], "v6": [...]}``, each entry's gateway None for the
+#: placeholders sent when there is none, its netmask dotted text (IPv4) or a prefix length (IPv6).
+_NETWORKS = AddressEntries("droplet networks", ("v4", "v6"), address="ip_address", kind="type",
+                           fields={"gateway": X_ADDRESS, "netmask": X_TEXT_INT})
 
 
 def _or_none(parse: Callable[[Any], Any], value: Any) -> Any:
@@ -78,66 +67,21 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
     @parser("droplet")
     def _to_node(self, data: Any) -> Node:
         droplet = as_dict(data, "droplet")
-        node_id, name, status, created_at, tags, networks, region, image, size = _DROPLET.values(droplet)
-        public_ips, private_ips, addresses = self._addresses(networks)
-        image = self._embedded_model("image", image, self._to_image)
-        extra = _DROPLET_EXTRA.read(droplet)
-        extra.update(_REGION.read(region or {}))
-        extra.update(image_id=image.id if image else None, image_slug=image.extra.get("slug") if image else None,
-                     networks=networks if networks is not None else {}, addresses=addresses)
-        size = self._embedded_model("size", size, self._to_size) or self._node_size(droplet)
+        node_id, name, status, created_at, tags, networks, image, size, extra = _DROPLET.values(droplet)
+        public_ips, private_ips, addresses = _NETWORKS.split(networks)
+        image = self._embedded_memo.embedded("image", image, self._to_image)
+        extra["image_id"] = image.id if image else None
+        extra["image_slug"] = image.extra.get("slug") if image else None
+        extra["networks"] = networks if networks is not None else {}
+        extra["addresses"] = addresses
+        size = self._embedded_memo.embedded("size", size, self._to_size) or self._node_size(droplet)
         return Node(node_id, name, self._state(status), public_ips, private_ips, self, size, image,
                     extra, parse_datetime(created_at), tags)
-
-    @staticmethod
-    def _addresses(networks: Any) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        """(public IPs, private IPs, normalised entries) from a droplet's ``networks``."""
-        public: list[str] = []
-        private: list[str] = []
-        entries: list[dict[str, Any]] = []
-        if not isinstance(networks, dict):
-            return public, private, entries
-        for family in ("v4", "v6"):
-            listed = networks.get(family)
-            if not listed or not isinstance(listed, list):
-                continue
-            for net in listed:
-                if not isinstance(net, dict):
-                    continue
-                address = net.get("ip_address")
-                if not isinstance(address, str):
-                    continue
-                address = address.strip()
-                if not address:
-                    continue
-                kind = net.get("type")
-                if kind == "public":
-                    target = public
-                elif kind == "private":
-                    target = private
-                else:
-                    kind = "private" if is_private_ip(address) else "public"
-                    target = private if kind == "private" else public
-                if address not in target:
-                    target.append(address)
-                entries.append({"family": family, "type": kind, "ip_address": address,
-                                "gateway": _gateway(net.get("gateway")), "netmask": _netmask(net.get("netmask"))})
-        return public, private, entries
 
     @staticmethod
     def _embedded(value: Any, parse: Callable[[Any], Any]) -> Any:
         """Parse an embedded object (an action in an answer); None when absent or unusable."""
         return _or_none(parse, value) if isinstance(value, dict) and value else None
-
-    def _embedded_model(self, kind: str, value: Any, parse: Callable[[Any], Any]) -> Any:
-        """The model of an embedded object (a droplet's image or size), remembered per slug
-        (a listing's droplets share a few); None when absent or unusable, so one odd
-        sub-object does not hide the droplet itself (the size then comes from ``size_slug``)."""
-        if not isinstance(value, dict) or not value:
-            return None
-        slug = value.get("slug")
-        return self._embedded_memo.parse((kind, slug if isinstance(slug, str) else None), value,
-                                         lambda obj: _or_none(parse, obj))
 
     def _node_size(self, droplet: dict[str, Any]) -> NodeSize | None:
         slug = droplet.get("size_slug")

@@ -44,16 +44,16 @@ _NODE = FieldMap(_INSTANCE, {
     "id": REQ_ID, "label": REQ_TEXT, "status": TOKEN, "ipv4": ADDRESSES, "ipv6": X_TEXT, "specs": OBJECT,
     "type": SLUG, "image": SLUG, "region": X_TOKEN, "created": X_ANY, "updated": X_ANY, "tags": TEXTS,
     # Default alert thresholds (io 10000, cpu 90 per vCPU): most Linodes share them.
-    "alerts": x_shared_ints("cpu", "io")})
+    "alerts": x_shared_ints("cpu", "io")},
+    # Kept as they are in ``Node.extra`` when present; the strings most Linodes share (hypervisor,
+    # group, ...) interned.
+    extra={
+        "hypervisor": X_SHARED, "group": X_SHARED, "host_uuid": X_ANY, "watchdog_enabled": X_ANY,
+        "has_user_data": X_ANY, "lke_cluster_id": X_ANY, "alerts": X_ANY, "backups": X_ANY,
+        "placement_group": X_ANY, "capabilities": X_ANY, "disk_encryption": X_SHARED,
+        "maintenance_policy": X_ANY, "interface_generation": X_SHARED}, extra_present_only=True)
 #: A type's figures, as an instance's ``specs`` repeats them (shared: one object per figure).
 _SPECS = FieldMap(_INSTANCE, {"memory": SHARED_INT, "disk": SHARED_INT, "transfer": SHARED_NUM, "vcpus": INT})
-#: Instance fields kept as they are in ``Node.extra`` when present; the strings most Linodes share
-#: (hypervisor, group, ...) interned.
-_EXTRAS = FieldMap(_INSTANCE, {
-    "hypervisor": X_SHARED, "group": X_SHARED, "host_uuid": X_ANY, "watchdog_enabled": X_ANY,
-    "has_user_data": X_ANY, "lke_cluster_id": X_ANY, "alerts": X_ANY, "backups": X_ANY,
-    "placement_group": X_ANY, "capabilities": X_ANY, "disk_encryption": X_SHARED,
-    "maintenance_policy": X_ANY, "interface_generation": X_SHARED}, present_only=True)
 
 
 def _mb_to_gb(mb: int | None) -> int:
@@ -74,7 +74,7 @@ class LinodeParsing(LinodeDriverBase):
     def _to_node(self, data: Any) -> Node:
         obj = as_dict(data, _INSTANCE)
         (node_id, label, status, (public_ips, private_ips), ipv6, specs, type_id, image_id, region, created_text,
-         updated_text, tags, _) = _NODE.values(obj)
+         updated_text, tags, _, present) = _NODE.values(obj)
         size = None
         if type_id is not None:
             memory, disk, transfer, vcpus = _SPECS.values(specs)
@@ -86,8 +86,7 @@ class LinodeParsing(LinodeDriverBase):
             "ipv6": ipv6.split("/", 1)[0] if ipv6 else None, "ipv6_prefix_length": _prefix_length(ipv6),
             # A Linode never changed since it was made has the same text in both: one object.
             "updated": created if updated_text == created_text else parse_datetime(updated_text),
-            "specs": specs}
-        _EXTRAS.read_into(obj, extra)
+            "specs": specs, **present}
         return Node(node_id, label, self._state(status), public_ips, private_ips, self, size,
                     NodeImage(image_id, image_id, self) if image_id is not None else None,
                     extra, created, tags)
