@@ -255,6 +255,7 @@ def deploy_node(
     plan = _choose_auth(driver, auth, pubkey, ssh_password)
 
     run = _Run(driver, progress, ex_destroy_on_failure)
+    # libcloud's **create_node_kwargs go on to the driver's own ex_ keywords, unknown to mypy here
     node = driver.create_node(name=name, size=size, image=image, location=location, auth=plan.auth,  # type: ignore[arg-type]
                               **create_kwargs)
     run.node = node

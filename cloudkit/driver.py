@@ -275,7 +275,7 @@ class NodeDriver(LibcloudSurface):
     @_unsupported
     def create_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
                     location: NodeLocation | str | None = None,
-    auth: NodeAuthSSHKey | NodeAuthPassword | None = None) -> Node:
+                    auth: NodeAuthSSHKey | NodeAuthPassword | None = None) -> Node:
         """Create a node and return it (usually still pending). Drivers add ``ex_`` keywords."""
         raise self._not_supported("create_node")
 

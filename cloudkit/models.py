@@ -424,4 +424,4 @@ def _reduce_model(self: Any) -> tuple[type, tuple[Any, ...]]:
 
 
 for _model in (Node, NodeSize, NodeImage, NodeLocation, KeyPair, StorageVolume, VolumeSnapshot):
-    _model.__reduce__ = _reduce_model  # type: ignore[method-assign]
+    _model.__reduce__ = _reduce_model  # type: ignore[method-assign]  # slotted dataclasses: set after creation

@@ -270,7 +270,7 @@ def _is_connect_failure(exc: BaseException) -> bool:
 # -- the adapter whose connections obey the deadline ----------------------------------------
 
 def _watched_connection(base: Any) -> Any:
-    class Watched(base):  # type: ignore[misc]
+    class Watched(base):  # type: ignore[misc]  # base is urllib3's class, known only at run time
         """urllib3's connection that attaches its socket to the thread's watch."""
 
         def request(self, *args: Any, **kwargs: Any) -> Any:
