@@ -334,6 +334,17 @@ class NodeDriver(LibcloudSurface):
                 return pair
         raise NotFoundError(f"key pair {name!r} not found", 404, driver=self.name)
 
+    @staticmethod
+    def _checked_public_key(name: str, key_material: str) -> str:
+        """The OpenSSH public key line to store under ``name``, both checked before any request
+        (ValidationError for an empty name or a line that is not a public key)."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError("an SSH key name must be a non-empty string")
+        from cloudkit.sshkeys import parse_public_key
+
+        parse_public_key(key_material)
+        return key_material.strip()
+
     def _key_pair_id(self, key_pair: KeyPair | str) -> str:
         """The provider's id of a stored key: a KeyPair's own id, else the key found by the id or
         name given (NotFoundError when no stored key has it)."""

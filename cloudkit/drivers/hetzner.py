@@ -378,10 +378,8 @@ class HetznerNodeDriver(NodeDriver):
 
     def import_key_pair_from_string(self, name: str, key_material: str) -> KeyPair:
         """Store a public key under ``name`` (POST /ssh_keys)."""
-        if not isinstance(name, str) or not name.strip():
-            raise ValidationError("an SSH key name must be a non-empty string")
-        parse_public_key(key_material)
-        body = {"name": name, "public_key": key_material.strip()}
+        public_key = self._checked_public_key(name, key_material)
+        body = {"name": name, "public_key": public_key}
         answer = self.connection.request("/ssh_keys", data=body, method="POST",
                                          outcome_hint=f"look for an SSH key named {name!r}").object
         return self._to_key_pair(as_dict(answer, "Hetzner SSH key answer").get("ssh_key"))
