@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cloudkit.addresses import is_private_ip
-from cloudkit.parsing import Kind, _lenient, _statements, compile_reader
+from cloudkit.field_maps import Kind, _lenient, _statements, compile_reader
 
 __all__ = ["X_ADDRESS", "X_TEXT_INT", "AddressEntries", "opt_address", "opt_text_or_int"]
 
@@ -35,7 +35,7 @@ def opt_text_or_int(value: Any) -> str | int | None:
 #: starts with a digit is an address, never a placeholder, and a placeholder as sent ("<nil>")
 #: is known without the check.
 X_ADDRESS = Kind("info address", "(v if v[:1] in _DIGITS else None if v in _NO_ADDRESS else {c}(obj, {k}, what)) "
-                 "if type(v) is str else None", _lenient(opt_address),
+                 "if type(v) is str else None if v is None else {c}(obj, {k}, what)", _lenient(opt_address),
                  names=(("_DIGITS", _DIGITS), ("_NO_ADDRESS", _NO_ADDRESS)))
 #: Informational text or integer as it is (``opt_text_or_int``).
 X_TEXT_INT = Kind("info text or int", "v if type(v) is str or type(v) is int else {c}(obj, {k}, what)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["PRIVATE_NETWORKS", "is_private_ip", "split_ips", "split_texts"]
@@ -21,11 +22,21 @@ PRIVATE_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
     "0.0.0.0/8", "10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/29", "192.0.0.170/31",
     "192.168.0.0/16", "198.18.0.0/15", "240.0.0.0/4",
     "::/128", "100::/64", "2001::/23", "fc00::/7", "fe80::/10"))
-_V4_RANGES = tuple((int(n.network_address), int(n.broadcast_address)) for n in PRIVATE_NETWORKS if n.version == 4)
-#: First octet -> the private ranges that start with it (most first octets have none).
-_V4_BY_OCTET = {octet: tuple((low, high) for low, high in _V4_RANGES if low >> 24 <= octet <= high >> 24)
-                for octet in range(256)}
-_V4_BY_OCTET = {octet: ranges for octet, ranges in _V4_BY_OCTET.items() if ranges}
+
+
+def _v4_ranges() -> dict[int, tuple[tuple[bytes, bytes], ...]]:
+    """First octet -> the (low, high) packed bounds of the private ranges that start with it,
+    widest first (packed addresses of one length compare as their numbers do)."""
+    table: dict[int, tuple[tuple[bytes, bytes], ...]] = {}
+    for net in sorted((n for n in PRIVATE_NETWORKS if n.version == 4), key=lambda n: n.prefixlen):
+        low, high = net.network_address.packed, net.broadcast_address.packed
+        for octet in range(low[0], high[0] + 1):
+            bounds = (max(low, bytes((octet, 0, 0, 0))), min(high, bytes((octet, 255, 255, 255))))
+            table[octet] = (*table.get(octet, ()), bounds)
+    return table
+
+
+_V4_BY_OCTET = _v4_ranges()  # most first octets have none
 #: The first octets of those ranges as text: a dotted quad that starts with any other text is
 #: public (or not an address), which the rule then says without parsing it.
 _PRIVATE_FIRST = frozenset(str(octet) for octet in _V4_BY_OCTET)
@@ -38,19 +49,26 @@ def is_private_ip(address: str) -> bool:
     """True when ``address`` (text, an optional ``/prefix`` ignored) is private by the rule of
     ``PRIVATE_NETWORKS``; False for public addresses and for text that is not an address."""
     host = address.split("/", 1)[0] if "/" in address else address
-    if ":" not in host:
-        if host[:host.find(".")] not in _PRIVATE_FIRST:  # most addresses: public, nothing to parse
-            return False
-        try:
-            # inet_pton is ~10x quicker than ipaddress (listings check every address) and accepts
-            # exactly the dotted quads ipaddress does; anything else is not an IPv4 address.
-            value = int.from_bytes(_INET_PTON(_AF_INET, host), "big")
-        except (OSError, ValueError):
-            return False
-        for low, high in _V4_BY_OCTET.get(value >> 24, ()):  # most addresses: none to check
-            if low <= value <= high:
-                return True
+    if ":" in host:
+        return _private_v6(host)
+    # most addresses: public by their first octet's text, nothing to parse
+    return host[:host.find(".")] in _PRIVATE_FIRST and _private_v4(host)
+
+
+def _private_v4(host: str) -> bool:
+    try:
+        # inet_pton is ~10x quicker than ipaddress (listings check every address) and accepts
+        # exactly the dotted quads ipaddress does; anything else is not an IPv4 address.
+        packed = _INET_PTON(_AF_INET, host)
+    except (OSError, ValueError):
         return False
+    for low, high in _V4_BY_OCTET.get(packed[0], ()):
+        if low <= packed <= high:
+            return True
+    return False
+
+
+def _private_v6(host: str) -> bool:
     try:
         ip = ipaddress.IPv6Address(host)
     except ValueError:
@@ -60,46 +78,48 @@ def is_private_ip(address: str) -> bool:
     return any(ip in net for net in _V6_NETWORKS)
 
 
-def split_ips(addresses: list[str], *, drop_prefix: bool = False) -> tuple[list[str], list[str]]:
+def split_ips(addresses: Sequence[str], *, drop_prefix: bool = False) -> tuple[list[str], list[str]]:
     """Split addresses into (public, private) lists, keeping their order; with ``drop_prefix``
-    ``"192.168.1.2/17"`` is listed as ``"192.168.1.2"``."""
-    # The first-octet test is is_private_ip's own first step, taken here without the call.
-    if len(addresses) == 1:  # the usual node: lists made to size (append keeps room for four)
-        address = addresses[0]
-        if drop_prefix and "/" in address:
-            address = address.split("/", 1)[0]
-        if ":" not in address and address[:address.find(".")] not in _PRIVATE_FIRST:
-            return [address], []
-        return ([], [address]) if is_private_ip(address) else ([address], [])
-    public: list[str] = []
-    private: list[str] = []
-    for address in addresses:
-        if drop_prefix and "/" in address:
-            address = address.split("/", 1)[0]
-        if ":" not in address and address[:address.find(".")] not in _PRIVATE_FIRST:
-            public.append(address)
-        else:
-            (private if is_private_ip(address) else public).append(address)
-    return public, private
+    ``"192.168.1.2/17"`` is listed as ``"192.168.1.2"``. TypeError when one is not text."""
+    split = split_texts(addresses if type(addresses) is list else list(addresses), drop_prefix=drop_prefix)
+    if split is not None:
+        return split
+    if not all(isinstance(address, str) for address in addresses):
+        raise TypeError("an address is not text")
+    # an item is a subclass of ``str``: read as its text
+    return split_ips([str.__str__(address) for address in addresses], drop_prefix=drop_prefix)
 
 
-
-def split_texts(value: Any) -> tuple[list[str], list[str]] | None:
-    """``split_ips(value, drop_prefix=True)`` when ``value`` is a list of text, else None: the
+def split_texts(value: Any, *, drop_prefix: bool = True) -> tuple[list[str], list[str]] | None:
+    """``split_ips(value, drop_prefix=...)`` when ``value`` is a list of text, else None: the
     check and the split in one pass (``FieldMap``'s kind ``ADDRESSES`` reads every node's)."""
     if type(value) is not list:
         return None
-    if len(value) == 1:
-        return split_ips(value, drop_prefix=True) if type(value[0]) is str else None
+    # is_private_ip's steps, inline: most addresses are public by their first octet's text.
+    if len(value) == 1:  # the usual node: lists made to size (append keeps room for four)
+        address = value[0]
+        if type(address) is not str:
+            return None
+        host = address.split("/", 1)[0] if "/" in address else address
+        if drop_prefix:
+            address = host
+        if ":" in host:
+            return ([], [address]) if _private_v6(host) else ([address], [])
+        if host[:host.find(".")] in _PRIVATE_FIRST and _private_v4(host):
+            return [], [address]
+        return [address], []
     public: list[str] = []
     private: list[str] = []
     for address in value:
         if type(address) is not str:
             return None
-        if "/" in address:
-            address = address.split("/", 1)[0]
-        if ":" not in address and address[:address.find(".")] not in _PRIVATE_FIRST:
-            public.append(address)
+        host = address.split("/", 1)[0] if "/" in address else address
+        if drop_prefix:
+            address = host
+        if ":" in host:
+            (private if _private_v6(host) else public).append(address)
+        elif host[:host.find(".")] in _PRIVATE_FIRST and _private_v4(host):
+            private.append(address)
         else:
-            (private if is_private_ip(address) else public).append(address)
+            public.append(address)
     return public, private

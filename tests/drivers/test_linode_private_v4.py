@@ -13,11 +13,12 @@ import ipaddress
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cloudkit.addresses import is_private_ip, split_ips, split_texts
 from cloudkit.drivers.linode import LinodeNodeDriver
-from cloudkit.parsing import is_private_ip
 
 _NETS = [ipaddress.ip_network(n) for n in (
     "0.0.0.0/8", "10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/29", "192.0.0.170/31",
@@ -52,6 +53,43 @@ def test_every_ipv6_address_is_classified_like_ipaddress(value: int) -> None:
 @given(st.text(alphabet="0123456789./:abcdefx ", max_size=20))
 def test_odd_text_is_classified_like_ipaddress(text: str) -> None:
     assert is_private_ip(text) is reference(text)
+
+
+_ADDRESS = st.one_of(
+    st.builds(lambda v, suffix: str(ipaddress.IPv4Address(v)) + suffix, st.integers(0, 2**32 - 1),
+              st.sampled_from(["", "/24", "/x"])),
+    st.builds(lambda v: str(ipaddress.IPv6Address(v)), st.integers(0, 2**128 - 1)),
+    st.sampled_from(["192.168.1.1/17", "::ffff:10.0.0.1", "10.0.0", "", "fd00::1/64"]),
+    st.text(alphabet="0123456789./:abcdefx ", max_size=20))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ADDRESS, max_size=4), st.booleans())
+def test_splitting_a_list_follows_the_rule(addresses: list[str], drop_prefix: bool) -> None:
+    shown = [a.split("/", 1)[0] if drop_prefix else a for a in addresses]
+    expected = ([s for a, s in zip(addresses, shown, strict=True) if not is_private_ip(a)],
+                [s for a, s in zip(addresses, shown, strict=True) if is_private_ip(a)])
+    assert split_ips(addresses, drop_prefix=drop_prefix) == expected
+    assert split_ips(tuple(addresses), drop_prefix=drop_prefix) == expected
+    assert split_texts(list(addresses), drop_prefix=drop_prefix) == expected
+
+
+def test_splitting_refuses_what_is_not_text() -> None:
+    assert split_texts(["10.0.0.1", 7]) is None
+    assert split_texts([None]) is None
+    assert split_texts("10.0.0.1") is None
+    with pytest.raises(TypeError):
+        split_ips(["10.0.0.1", b"10.0.0.2"])  # type: ignore[list-item]
+
+
+def test_a_str_subclass_is_split_as_its_text() -> None:
+    class Text(str):
+        pass
+
+    public, private = split_ips([Text("10.0.0.1/8"), "8.8.8.8"], drop_prefix=True)
+    assert (public, private) == (["8.8.8.8"], ["10.0.0.1"])
+    assert type(private[0]) is str
+    assert split_texts([Text("10.0.0.1")]) is None  # the fast path takes exact text only
 
 
 def test_edges() -> None:

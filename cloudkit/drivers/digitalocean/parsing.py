@@ -8,8 +8,7 @@ from typing import Any
 from cloudkit.address_entries import X_ADDRESS, X_TEXT_INT, AddressEntries
 from cloudkit.drivers.digitalocean.base import DigitalOceanAction, DigitalOceanDriverBase
 from cloudkit.errors import CloudkitError, MalformedResponseError
-from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
-from cloudkit.parsing import (
+from cloudkit.field_maps import (
     REQ_ID,
     REQ_TEXT,
     TEXTS,
@@ -21,6 +20,9 @@ from cloudkit.parsing import (
     X_TEXT,
     X_TEXTS,
     FieldMap,
+)
+from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
+from cloudkit.parsing import (
     as_dict,
     opt_flag,
     opt_float,
@@ -66,15 +68,14 @@ class DigitalOceanParsing(DigitalOceanDriverBase):
 
     @parser("droplet")
     def _to_node(self, data: Any) -> Node:
-        droplet = as_dict(data, "droplet")
-        node_id, name, status, created_at, tags, networks, image, size, extra = _DROPLET.values(droplet)
+        node_id, name, status, created_at, tags, networks, image, size, extra = _DROPLET.values(data)
         public_ips, private_ips, addresses = _NETWORKS.split(networks)
         image = self._embedded_memo.embedded("image", image, self._to_image)
         extra["image_id"] = image.id if image else None
         extra["image_slug"] = image.extra.get("slug") if image else None
         extra["networks"] = networks if networks is not None else {}
         extra["addresses"] = addresses
-        size = self._embedded_memo.embedded("size", size, self._to_size) or self._node_size(droplet)
+        size = self._embedded_memo.embedded("size", size, self._to_size) or self._node_size(data)
         return Node(node_id, name, self._state(status), public_ips, private_ips, self, size, image,
                     extra, parse_datetime(created_at), tags)
 

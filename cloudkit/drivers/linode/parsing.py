@@ -6,8 +6,7 @@ from typing import Any
 
 from cloudkit.drivers.linode.base import LinodeDriverBase
 from cloudkit.errors import ValidationError
-from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize
-from cloudkit.parsing import (
+from cloudkit.field_maps import (
     ADDRESSES,
     INT,
     OBJECT,
@@ -23,6 +22,10 @@ from cloudkit.parsing import (
     X_TEXT,
     X_TOKEN,
     FieldMap,
+    x_shared_ints,
+)
+from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize
+from cloudkit.parsing import (
     as_dict,
     as_list,
     int_field,
@@ -34,26 +37,29 @@ from cloudkit.parsing import (
     req_id,
     str_field,
     strs_field,
-    x_shared_ints,
 )
 from cloudkit.sshkeys import fingerprint_md5
 
 _INSTANCE = "Linode instance"
-#: An instance's fields (see cloudkit.parsing for what each kind accepts).
+#: An instance's fields (see cloudkit.field_maps for what each kind accepts).
 _NODE = FieldMap(_INSTANCE, {
     "id": REQ_ID, "label": REQ_TEXT, "status": TOKEN, "ipv4": ADDRESSES, "ipv6": X_TEXT, "specs": OBJECT,
     "type": SLUG, "image": SLUG, "region": X_TOKEN, "created": X_ANY, "updated": X_ANY, "tags": TEXTS,
+    # A type's figures, as ``specs`` repeats them (shared: one object per figure).
+    "memory": (("specs", "memory"), SHARED_INT), "disk": (("specs", "disk"), SHARED_INT),
+    "transfer": (("specs", "transfer"), SHARED_NUM), "vcpus": (("specs", "vcpus"), INT),
+    "gpus": (("specs", "gpus"), X_ANY),
     # Default alert thresholds (io 10000, cpu 90 per vCPU): most Linodes share them.
     "alerts": x_shared_ints("cpu", "io")},
-    # Kept as they are in ``Node.extra`` when present; the strings most Linodes share (hypervisor,
-    # group, ...) interned.
+    # ``Node.extra``: these first (None: set by ``_to_node``), then the fields below, kept as they
+    # are when present; the strings most Linodes share (hypervisor, group, ...) interned.
+    extra_first={"status": "status", "location": "region", "size": "type", "image": "image", "ipv6": None,
+                 "ipv6_prefix_length": None, "updated": None, "specs": "specs"},
     extra={
         "hypervisor": X_SHARED, "group": X_SHARED, "host_uuid": X_ANY, "watchdog_enabled": X_ANY,
         "has_user_data": X_ANY, "lke_cluster_id": X_ANY, "alerts": X_ANY, "backups": X_ANY,
         "placement_group": X_ANY, "capabilities": X_ANY, "disk_encryption": X_SHARED,
         "maintenance_policy": X_ANY, "interface_generation": X_SHARED}, extra_present_only=True)
-#: A type's figures, as an instance's ``specs`` repeats them (shared: one object per figure).
-_SPECS = FieldMap(_INSTANCE, {"memory": SHARED_INT, "disk": SHARED_INT, "transfer": SHARED_NUM, "vcpus": INT})
 
 
 def _mb_to_gb(mb: int | None) -> int:
@@ -72,22 +78,16 @@ class LinodeParsing(LinodeDriverBase):
 
     @parser(_INSTANCE)
     def _to_node(self, data: Any) -> Node:
-        obj = as_dict(data, _INSTANCE)
-        (node_id, label, status, (public_ips, private_ips), ipv6, specs, type_id, image_id, region, created_text,
-         updated_text, tags, _, present) = _NODE.values(obj)
-        size = None
-        if type_id is not None:
-            memory, disk, transfer, vcpus = _SPECS.values(specs)
-            size = NodeSize(type_id, type_id, memory or 0, _mb_to_gb(disk), transfer, None, self,
-                            {"gpus": specs.get("gpus")}, vcpus)
+        (node_id, label, status, (public_ips, private_ips), ipv6, _specs, type_id, image_id, _region, created_text,
+         updated_text, tags, memory, disk, transfer, vcpus, gpus, _alerts, extra) = _NODE.values(data)
         created = parse_datetime(created_text)
-        extra: dict[str, Any] = {
-            "status": status, "location": region, "size": type_id, "image": image_id,
-            "ipv6": ipv6.split("/", 1)[0] if ipv6 else None, "ipv6_prefix_length": _prefix_length(ipv6),
-            # A Linode never changed since it was made has the same text in both: one object.
-            "updated": created if updated_text == created_text else parse_datetime(updated_text),
-            "specs": specs, **present}
-        return Node(node_id, label, self._state(status), public_ips, private_ips, self, size,
+        extra["ipv6"] = ipv6.split("/", 1)[0] if ipv6 else None
+        extra["ipv6_prefix_length"] = _prefix_length(ipv6)
+        # A Linode never changed since it was made has the same text in both: one object.
+        extra["updated"] = created if updated_text == created_text else parse_datetime(updated_text)
+        return Node(node_id, label, self._state(status), public_ips, private_ips, self,
+                    NodeSize(type_id, type_id, memory or 0, _mb_to_gb(disk), transfer, None, self, {"gpus": gpus},
+                             vcpus) if type_id is not None else None,
                     NodeImage(image_id, image_id, self) if image_id is not None else None,
                     extra, created, tags)
 
