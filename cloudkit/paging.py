@@ -33,8 +33,8 @@ from cloudkit.errors import MalformedResponseError
 
 T = TypeVar("T")
 
-__all__ = ["cursor_link", "follow_links", "gc_checkpoint", "gc_paused", "gc_sheltered", "item_key", "justified_pages",
-           "paginate"]
+__all__ = ["SHELTER_YOUNG_THRESHOLD", "cursor_link", "follow_links", "gc_checkpoint", "gc_paused", "gc_sheltered",
+           "item_key", "justified_pages", "paginate"]
 
 
 def item_key(item: object) -> Hashable | None:
@@ -253,6 +253,11 @@ def cursor_link(action: str, cursor: Any, params: Mapping[str, Any] | None = Non
 _gc_lock = threading.Lock()
 _gc_depth = 0
 _gc_owned = False
+#: While a listing is sheltered, the young generation is collected after this many new
+#: containers instead of Python's default 700 (see ``gc_sheltered``).
+SHELTER_YOUNG_THRESHOLD = 20_000
+#: (the program's thresholds, the raised ones) while ``gc_sheltered`` has raised them.
+_gc_thresholds: tuple[tuple[int, int, int], tuple[int, int, int]] | None = None
 
 
 @contextmanager
@@ -267,7 +272,11 @@ def gc_sheltered(enabled: bool = True) -> Iterator[None]:
     object alive at that moment to the collector's permanent generation (``gc.freeze()``), so
     later collections only look at what was made since; on leaving the last block, they go
     back to the oldest generation (``gc.unfreeze()``), where the next full collection sees
-    them as usual. The collector runs throughout, for every thread: garbage cycles made and
+    them as usual. Between two checkpoints the young generation is collected after
+    ``SHELTER_YOUNG_THRESHOLD`` new containers rather than 700, so that decoding and building
+    one page (a few thousand containers, all of them kept) does not scan them several times
+    over; the program's thresholds come back when the last block ends, unless it set others
+    meanwhile. The collector runs throughout, for every thread: garbage cycles made and
     dropped between two checkpoints are collected as usual; a cycle that was still alive at a
     checkpoint is collected after the listing instead of during it.
 
@@ -275,22 +284,33 @@ def gc_sheltered(enabled: bool = True) -> Iterator[None]:
     disabled or the program keeps objects frozen itself (``gc.get_freeze_count()`` > 0 when
     the first block starts): its own frozen objects are never unfrozen here.
     """
-    global _gc_depth, _gc_owned
+    global _gc_depth, _gc_owned, _gc_thresholds
     if not enabled:
         yield
         return
     with _gc_lock:
         if _gc_depth == 0:
             _gc_owned = gc.isenabled() and gc.get_freeze_count() == 0
+            before = gc.get_threshold()
+            if _gc_owned and 0 < before[0] < SHELTER_YOUNG_THRESHOLD:  # 0: the program's own choice
+                raised = (SHELTER_YOUNG_THRESHOLD, before[1], before[2])
+                gc.set_threshold(*raised)
+                _gc_thresholds = (before, raised)
         _gc_depth += 1
     try:
         yield
     finally:
         with _gc_lock:
             _gc_depth -= 1
-            if _gc_depth == 0 and _gc_owned:
-                _gc_owned = False
-                gc.unfreeze()
+            if _gc_depth == 0:
+                if _gc_thresholds is not None:
+                    before, raised = _gc_thresholds
+                    _gc_thresholds = None
+                    if gc.get_threshold() == raised:
+                        gc.set_threshold(*before)
+                if _gc_owned:
+                    _gc_owned = False
+                    gc.unfreeze()
 
 
 def gc_checkpoint() -> None:

@@ -14,7 +14,7 @@ from support.loopback import LoopbackServer, Reply
 
 from cloudkit.connection import BearerTokenConnection
 from cloudkit.errors import MalformedResponseError, ServerError
-from cloudkit.paging import gc_checkpoint, gc_paused, gc_sheltered
+from cloudkit.paging import SHELTER_YOUNG_THRESHOLD, gc_checkpoint, gc_paused, gc_sheltered
 
 PAGES = 5
 
@@ -28,9 +28,11 @@ def server():
 @pytest.fixture(autouse=True)
 def _gc_enabled_around_each_test():
     was = gc.isenabled()
+    thresholds = gc.get_threshold()
     gc.enable()
     yield
     assert gc.isenabled(), "a test left the garbage collector disabled"
+    assert gc.get_threshold() == thresholds, "a test left the collector's thresholds changed"
     assert gc.get_freeze_count() == 0, "a test left objects frozen"
     if not was:
         gc.disable()
@@ -229,6 +231,51 @@ def test_another_threads_cyclic_garbage_is_collected_during_a_listing() -> None:
         assert gc.isenabled()
         gc.collect()
         assert len(refs) == 50 and all(ref() is None for ref in refs)
+
+
+def test_the_young_threshold_is_raised_while_sheltered_and_restored_after() -> None:
+    before = gc.get_threshold()
+    with gc_sheltered():
+        assert gc.get_threshold() == (SHELTER_YOUNG_THRESHOLD, before[1], before[2])
+        with gc_sheltered():  # a second listing at once: still raised, restored only by the last
+            pass
+        assert gc.get_threshold()[0] == SHELTER_YOUNG_THRESHOLD
+    assert gc.get_threshold() == before
+
+
+def test_young_collections_still_run_while_sheltered() -> None:
+    runs: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            runs.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        with gc_sheltered():
+            gc_checkpoint()
+            ref = weakref.ref(_Cyclic())  # garbage at once, but only the collector can free it
+            kept = [[i] for i in range(3 * SHELTER_YOUNG_THRESHOLD)]  # no gc.collect(): the threshold decides
+            assert ref() is None
+    finally:
+        gc.callbacks.remove(count)
+    assert 2 <= len(runs) <= 6  # every 20,000 containers or so, not every 700
+    assert len(kept) == 3 * SHELTER_YOUNG_THRESHOLD
+
+
+def test_thresholds_the_program_chose_are_kept() -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(50_000, before[1], before[2])  # higher already: left alone
+        with gc_sheltered():
+            assert gc.get_threshold()[0] == 50_000
+        assert gc.get_threshold()[0] == 50_000
+        gc.set_threshold(700, before[1], before[2])
+        with gc_sheltered():
+            gc.set_threshold(1_000, 5, 5)  # the program changes them during a listing: its change stays
+        assert gc.get_threshold() == (1_000, 5, 5)
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_objects_the_program_froze_stay_frozen() -> None:
