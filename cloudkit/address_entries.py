@@ -3,11 +3,11 @@ one compiled reader, and the kinds of the fields such entries carry (a gateway, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cloudkit.addresses import is_private_ip
-from cloudkit.field_maps import Kind, _lenient, _statements, compile_reader
+from cloudkit.field_maps import CompiledOnUse, Kind, _lenient, _statements, compile_reader
 
 __all__ = ["X_ADDRESS", "X_TEXT_INT", "AddressEntries", "opt_address", "opt_text_or_int"]
 
@@ -42,7 +42,7 @@ X_TEXT_INT = Kind("info text or int", "v if type(v) is str or type(v) is int els
                   _lenient(opt_text_or_int))
 
 
-class AddressEntries:
+class AddressEntries(CompiledOnUse):
     """Address entries grouped by family, ``{family: [entry, ...]}``, read by one compiled
     ``split(groups)`` into (public addresses, private addresses, normalised entries).
 
@@ -51,6 +51,9 @@ class AddressEntries:
     anything else is decided by the one rule, ``is_private_ip``, and the entry says so) and the
     ``fields`` (read by their kinds). A normalised entry is ``{family_key: family, kind: ...,
     address: ..., <fields>}``; an address appears once in the public or private list."""
+
+    _compiled = ("split",)
+    split: Callable[[Any], tuple[list[str], list[str], list[dict[str, Any]]]]
 
     def __init__(self, what: str, families: tuple[str, ...], *, address: str, kind: str,
                  fields: Mapping[str, Kind], family_key: str = "family") -> None:
@@ -98,5 +101,8 @@ class AddressEntries:
         checks = [field_kind.check for _, field_kind in specs]
         private_kind = Kind("address rule", "", names=(("_private", is_private_ip),))
         params = "".join(f"c{i}, " for i in range(len(checks)))
-        self.split = compile_reader(f"AddressEntries {what}", f"{params}what", inner, "split", [*checks, what],
-                                    [(None, field_kind) for _, field_kind in specs] + [(None, private_kind)])
+        self._source = (f"AddressEntries {what}", f"{params}what", inner, "split", [*checks, what],
+                        [(None, field_kind) for _, field_kind in specs] + [(None, private_kind)])
+
+    def _compile(self) -> dict[str, Any]:
+        return {"split": compile_reader(*self._source)}

@@ -11,9 +11,7 @@ from __future__ import annotations
 import builtins
 import logging
 import os
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, NoReturn, TypeVar
 
 from cloudkit._pickling import restore_state, travelling_state
@@ -24,7 +22,6 @@ from cloudkit.errors import (
     NotFoundError,
     NotSupportedError,
     ValidationError,
-    WaitTimeoutError,
 )
 from cloudkit.models import (
     KeyPair,
@@ -36,7 +33,9 @@ from cloudkit.models import (
     NodeSize,
     NodeState,
 )
+from cloudkit.parsing import as_dict
 from cloudkit.surface import LibcloudSurface
+from cloudkit.waiting import Waiting, refresh_in_place, refresh_node
 
 if TYPE_CHECKING:  # pragma: no cover
     import paramiko
@@ -115,15 +114,7 @@ class Support(NamedTuple):
         return self.supported
 
 
-@dataclass
-class _Waiting:
-    node: Node
-    last_state: str = "not seen yet"
-    done: bool = False
-    ips: list[str] | None = None
-
-
-class NodeDriver(LibcloudSurface):
+class NodeDriver(LibcloudSurface, Waiting):
     """Base class of every compute driver (libcloud's ``NodeDriver`` contract)."""
 
     #: Human-readable provider name, e.g. "DigitalOcean".
@@ -353,6 +344,19 @@ class NodeDriver(LibcloudSurface):
         wanted = key_pair.name if isinstance(key_pair, KeyPair) else object_id(key_pair, "key pair")
         return object_id(self.get_key_pair(wanted), "key pair")
 
+    def _stored_key_id(self, public_key: str) -> str:
+        """The provider's id of the stored key with this public key (an OpenSSH line), stored
+        first when no stored key has it: for providers whose create_node takes key ids only."""
+        from cloudkit.sshkeys import fingerprint_md5, parse_public_key
+
+        parse_public_key(public_key)
+        fingerprint = fingerprint_md5(public_key)
+        for pair in self.list_key_pairs():
+            if pair.fingerprint == fingerprint and pair.id:
+                return pair.id
+        stored = self.import_key_pair_from_string(f"cloudkit-{fingerprint.replace(':', '')[:12]}", public_key)
+        return object_id(stored.id, "key pair")
+
     @_unsupported
     def import_key_pair_from_string(self, name: str, key_material: str) -> KeyPair:
         """Store a public key (OpenSSH line) under ``name``."""
@@ -396,97 +400,6 @@ class NodeDriver(LibcloudSurface):
         raise self._not_supported("verify_credentials")
 
     # -- generic behaviour ------------------------------------------------------------------
-
-    def wait_until_running(
-        self,
-        nodes: Sequence[Node],
-        wait_period: float = 3.0,
-        timeout: float = 600.0,
-        ssh_interface: str = "public_ips",
-        force_ipv4: bool = True,
-        ex_list_nodes_kwargs: dict[str, Any] | None = None,
-    ) -> list[tuple[Node, list[str]]]:
-        """Wait until every node is RUNNING and has an address on ``ssh_interface``.
-
-        Polls only the nodes concerned (``get_node``), starting fast and backing off to
-        ``wait_period`` seconds. The given ``Node`` objects are refreshed in place (state,
-        addresses, extra) at every poll, so the caller's objects show what the API said last.
-        Returns ``[(node, addresses), ...]`` in input order, with the caller's objects.
-        Raises ``WaitTimeoutError`` naming the nodes, the unmet condition and their last
-        states when ``timeout`` passes, or at once when a node fails (error/terminated).
-        """
-        if ssh_interface not in ("public_ips", "private_ips"):
-            raise ValidationError("ssh_interface must be 'public_ips' or 'private_ips'")
-        waiting = [_Waiting(node) for node in nodes]
-
-        def all_running() -> bool:
-            for item in waiting:
-                if item.done:
-                    continue
-                try:
-                    fresh = self.get_node(item.node.id)
-                except NotFoundError:
-                    item.last_state = "not found (yet)"
-                    continue
-                refresh_node(item.node, fresh)
-                item.last_state = fresh.state.value
-                ips = _addresses(fresh, ssh_interface, force_ipv4)
-                if fresh.state == NodeState.RUNNING and ips:
-                    item.done, item.ips = True, ips
-                elif fresh.state in (NodeState.ERROR, NodeState.TERMINATED):
-                    raise self._wait_error(waiting, f"node {fresh.id} entered state {fresh.state.value}")
-            return all(item.done for item in waiting)
-
-        def timed_out() -> WaitTimeoutError:
-            pending = [i for i in waiting if not i.done]
-            unmet = ("state running" if any(i.last_state != "running" for i in pending)
-                     else f"an address on {ssh_interface}")
-            return self._wait_error(waiting, f"{unmet} not reached within {timeout:g}s")
-
-        self.poll_until(all_running, timeout=timeout, interval=wait_period, what="nodes running",
-                        on_timeout=timed_out)
-        return [(item.node, item.ips or []) for item in waiting]
-
-    def poll_until(
-        self,
-        check: Callable[[], T | None],
-        *,
-        timeout: float,
-        interval: float = 3.0,
-        what: str = "the condition",
-        first_interval: float = 0.25,
-        factor: float = 1.6,
-        on_timeout: Callable[[], BaseException] | None = None,
-    ) -> T:
-        """Call ``check()`` until it returns something truthy, and return that: THE wait loop
-        of cloudkit (drivers never sleep on their own).
-
-        The first pause is ``first_interval`` seconds (at most ``interval``), each next one
-        ``factor`` times longer, up to ``interval``; no pause runs past the deadline. When
-        ``timeout`` seconds pass without success, ``on_timeout()`` is raised if given, else
-        ``WaitTimeoutError`` naming ``what``. ``check`` may raise to end the wait early.
-        """
-        deadline = time.monotonic() + max(0.0, timeout)
-        delay = max(0.0, min(first_interval, interval))
-        while True:
-            result = check()
-            if result:
-                return result
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                if on_timeout is not None:
-                    raise on_timeout()
-                raise WaitTimeoutError(f"{what} not reached within {timeout:g}s", condition=what)
-            time.sleep(min(delay, remaining))
-            delay = min(max(0.0, interval), delay * factor)
-
-    def _wait_error(self, waiting: Iterable[_Waiting], condition: str) -> WaitTimeoutError:
-        items = list(waiting)
-        pending = [i for i in items if not i.done] or items
-        states = {i.node.id: i.last_state for i in items}
-        names = ", ".join(f"{i.node.name} ({i.node.id}, last state {i.last_state})" for i in pending)
-        return WaitTimeoutError(f"waiting for {names}: {condition}", nodes=[i.node for i in items],
-                                condition=condition, last_states=states)
 
     def deploy_node(
         self,
@@ -548,32 +461,14 @@ class NodeDriver(LibcloudSurface):
 
     # -- helpers for subclasses -------------------------------------------------------------
 
+    def _member(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The object under ``key`` in the JSON object that GET ``path`` answers
+        (MalformedResponseError naming the path when either is not an object)."""
+        body = as_dict(self.connection.request(path, params=params).object, f"GET {path}")
+        return as_dict(body.get(key), f"GET {path}: '{key}'")
+
     def _state(self, status: Any) -> NodeState:
         """Map a provider status to a NodeState (UNKNOWN when unmapped)."""
         if isinstance(status, str):
             return self.NODE_STATE_MAP.get(status, NodeState.UNKNOWN)
         return NodeState.UNKNOWN
-
-
-def refresh_in_place(held: Any, fresh: Any) -> None:
-    """Copy what the API said about a resource (``fresh``: a Node, a StorageVolume, ...) into the
-    object of the same class a caller holds; its driver stays, and keys only the caller's
-    ``extra`` has (a password returned once by create_node) are kept."""
-    if fresh is held:
-        return
-    for name in type(held).__dataclass_fields__:
-        if name not in ("driver", "extra"):
-            setattr(held, name, getattr(fresh, name))
-    held.extra = {**held.extra, **fresh.extra}
-
-
-def refresh_node(node: Node, fresh: Node) -> None:
-    """Copy what the API said about a node (``fresh``) into the object a caller holds."""
-    refresh_in_place(node, fresh)
-
-
-def _addresses(node: Node, ssh_interface: str, force_ipv4: bool) -> list[str]:
-    ips = list(getattr(node, ssh_interface) or [])
-    if force_ipv4:
-        ips = [ip for ip in ips if ":" not in ip]
-    return ips

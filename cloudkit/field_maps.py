@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from cloudkit.addresses import split_ips, split_texts
 from cloudkit.parsing import (
@@ -37,11 +36,10 @@ from cloudkit.sharing import _SHARED_FLOATS, _SHARED_INTS, shared_number
 __all__ = [
     "ADDRESSES", "INT", "NUM", "OBJECT", "REQ_ID", "REQ_TEXT", "SHARED_INT", "SHARED_NUM", "SLUG", "TEXT",
     "TEXTS", "TOKEN", "X_ANY", "X_FLAG", "X_INT", "X_INTS", "X_NUM", "X_OBJECT", "X_SHARED", "X_TEXT",
-    "X_TEXTS", "X_TOKEN", "FieldMap", "Kind", "compile_reader", "x_shared_ints",
+    "X_TEXTS", "X_TOKEN", "CompiledOnUse", "FieldMap", "Kind", "compile_reader", "x_shared_ints",
 ]
 
 
-@dataclass(frozen=True)
 class Kind:
     """How one kind of field is read. ``inline`` is a Python expression on ``v`` (the value,
     None when absent) that takes the kind's usual JSON type as it is and otherwise calls
@@ -51,11 +49,19 @@ class Kind:
     also store a shared number back into ``obj``). ``names``: (name, value) pairs the code uses
     beyond the compiler's own."""
 
-    name: str
-    inline: str
-    check: Callable[[Mapping[str, Any], str, str], Any] | None = None
-    block: str = ""
-    names: tuple[tuple[str, Any], ...] = ()
+    # A plain class, not a dataclass: importing a driver makes these, and stays quick.
+    __slots__ = ("block", "check", "inline", "name", "names")
+
+    def __init__(self, name: str, inline: str, check: Callable[[Mapping[str, Any], str, str], Any] | None = None,
+                 block: str = "", names: tuple[tuple[str, Any], ...] = ()) -> None:
+        self.name = name
+        self.inline = inline
+        self.check = check
+        self.block = block
+        self.names = names
+
+    def __repr__(self) -> str:
+        return f"Kind({self.name!r})"
 
 
 def _lenient(convert: Callable[[Any], Any]) -> Callable[[Mapping[str, Any], str, str], Any]:
@@ -122,7 +128,7 @@ SHARED_NUM = Kind("number, shared", "", _shared_num_field, f"""if type(v) is int
         {{r}} = _share(float(s))
 else:
     {{r}} = {{c}}(obj, {{k}}, what)""")
-TEXTS = Kind("texts", "([*v] if not v or _all_str(v) else {c}(obj, {k}, what)) if type(v) is list "
+TEXTS = Kind("texts", "(v[:] if not v or _all_str(v) else {c}(obj, {k}, what)) if type(v) is list "
              "else {c}(obj, {k}, what)", strs_field)
 #: A JSON array of addresses (strict, as ``TEXTS``) as ``split_ips(..., drop_prefix=True)``
 #: gives it: (public, private) lists by the one rule, ``/prefix`` suffixes dropped.
@@ -135,7 +141,7 @@ X_INT = Kind("info int", "v if type(v) is int else {c}(obj, {k}, what)", _lenien
 X_NUM = Kind("info number", "v if type(v) is float and v - v == 0.0 else {c}(obj, {k}, what)",
              _lenient(lambda v: opt_float(v)))
 X_FLAG = Kind("info flag", "v if type(v) is bool else None")
-X_TEXTS = Kind("info texts", "([*v] if type(v) is list and _all_str(v) else {c}(obj, {k}, what)) if v else []",
+X_TEXTS = Kind("info texts", "(v[:] if type(v) is list and _all_str(v) else {c}(obj, {k}, what)) if v else []",
                _lenient(str_items))
 X_INTS = Kind("info ints", "{c}(obj, {k}, what) if v else []", _lenient(int_items))
 X_OBJECT = Kind("info object", "v if type(v) is dict else None")
@@ -218,7 +224,24 @@ def _read_lines(fields: Mapping[str, tuple[Source, Kind]], first: int, present_o
 _PROLOGUE = "        if type(obj) is not dict:\n            obj = _as_dict(obj, what)\n        get = obj.get\n"
 
 
-class FieldMap:
+class CompiledOnUse:
+    """Readers compiled on first use, so that importing a driver compiles nothing: a subclass's
+    ``_compile()`` returns the attributes it makes, all named in ``_compiled``."""
+
+    _compiled: ClassVar[tuple[str, ...]] = ()
+
+    def _compile(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in type(self)._compiled:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        made = self._compile()
+        self.__dict__.update(made)  # from now on found without __getattr__
+        return made[name]
+
+
+class FieldMap(CompiledOnUse):
     """Fields declared once (output name -> kind, or -> (source, kind), the source a key or
     ``(key, inner key)`` for a field of an embedded object) and compiled into one reader:
     ``read(obj)`` gives a new dict of the fields, ``values(obj)`` a tuple in declaration order.
@@ -229,6 +252,11 @@ class FieldMap:
     ``present_only``, ``read`` keeps only the keys ``obj`` has, and ``read_into(obj, out)`` puts
     them into ``out`` (and returns it). Every reader raises ``MalformedResponseError`` for an
     ``obj`` that is not a JSON object."""
+
+    _compiled = ("read", "values", "read_into")
+    read: Callable[[Any], dict[str, Any]]
+    values: Callable[[Any], tuple[Any, ...]]
+    read_into: Callable[[Any, dict[str, Any]], dict[str, Any]]
 
     def __init__(self, what: str, declared: Mapping[str, Kind | tuple[Source, Kind]], *,
                  present_only: bool = False, extra: Mapping[str, Kind | tuple[Source, Kind]] | None = None,
@@ -269,11 +297,12 @@ class FieldMap:
             inner = (f"    def read(obj):\n{_PROLOGUE}{base}\n        return {{{', '.join(results)}}}\n"
                      f"    def values(obj):\n{_PROLOGUE}{body}\n        return ({tail})\n")
             names = "read, values, None"
-        read, values, read_into = compile_reader(f"FieldMap {what}", f"{params}what", inner, names,
-                                                 [*checks, what], (*self.fields.values(), *self.extra.values()))
-        self.read: Callable[[Any], dict[str, Any]] = read
-        self.values: Callable[[Any], tuple[Any, ...]] = values or self._no_values
-        self.read_into: Callable[[Any, dict[str, Any]], dict[str, Any]] = read_into or self._no_read_into
+        self._source = (f"FieldMap {what}", f"{params}what", inner, names, [*checks, what],
+                        (*self.fields.values(), *self.extra.values()))
+
+    def _compile(self) -> dict[str, Any]:
+        read, values, read_into = compile_reader(*self._source)
+        return {"read": read, "values": values or self._no_values, "read_into": read_into or self._no_read_into}
 
     @staticmethod
     def _no_values(obj: Any) -> tuple[Any, ...]:

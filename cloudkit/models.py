@@ -11,7 +11,6 @@ anything else in ``extra``.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from operator import attrgetter
@@ -222,6 +221,8 @@ class Node:
         SHA-1 hex digest of ``"{id}:{driver type}"`` (the provider name, e.g. ``digitalocean``)."""
         kind = getattr(self.driver, "type", None) if self.driver is not None else None
         text = f"{self.id}:{kind}"
+        import hashlib  # imported on first use: importing cloudkit stays quick
+
         return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
     def _need_driver(self) -> NodeDriver:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cloudkit.errors import (
@@ -52,6 +51,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return max(0.0, float(value))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # imported on first use: importing cloudkit stays quick
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -17,7 +17,6 @@ try, whether to try again and after how many seconds:
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -54,6 +53,8 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based)."""
+        import random  # imported on first use: importing cloudkit stays quick
+
         if retry_after is not None:
             # The server said when; add a little jitter so many clients do not stampede.
             return retry_after + random.uniform(0, min(0.25, retry_after * 0.1 + 0.05))

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import secrets
 import string
 
 from cloudkit.errors import ValidationError
@@ -18,6 +17,8 @@ def generate_password(length: int = 24, symbols: str = "") -> str:
     needed = 4 if symbols else 3
     if length < needed:
         raise ValidationError(f"a generated password needs at least {needed} characters, not {length}")
+    import secrets  # imported on first use: importing cloudkit stays quick
+
     alphabet = string.ascii_letters + string.digits + symbols
     while True:
         password = "".join(secrets.choice(alphabet) for _ in range(length))

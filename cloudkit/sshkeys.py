@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import struct
 
 from cloudkit.errors import ValidationError
@@ -74,6 +73,8 @@ def _blob_fields(blob: bytes) -> list[bytes] | None:
 
 def fingerprint_md5(public_key: str) -> str:
     """The colon-separated MD5 fingerprint (``aa:bb:...``) that DigitalOcean and others show."""
+    import hashlib  # imported on first use: importing cloudkit stays quick
+
     _, blob, _ = parse_public_key(public_key)
     digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
@@ -81,6 +82,8 @@ def fingerprint_md5(public_key: str) -> str:
 
 def fingerprint_sha256(public_key: str) -> str:
     """The ``SHA256:...`` fingerprint OpenSSH shows."""
+    import hashlib  # imported on first use: importing cloudkit stays quick
+
     _, blob, _ = parse_public_key(public_key)
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 

@@ -24,7 +24,6 @@ from cloudkit.errors import ProviderError, ValidationError
 from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
 from cloudkit.parsing import as_dict, obj_field, opt_float, opt_int, opt_obj, parse_datetime, parser, req, req_id
 from cloudkit.response import JsonResponse
-from cloudkit.sshkeys import fingerprint_md5, parse_public_key
 
 __all__ = ["HETZNER_STATE_MAP", "HetznerConnection", "HetznerNodeDriver", "HetznerResponse"]
 
@@ -148,10 +147,6 @@ class HetznerNodeDriver(NodeDriver):
                                         total_items=_total_items,
                                         page_size=self.connection.page_size or PAGE_SIZE)
 
-    def _one(self, path: str, key: str) -> dict[str, Any]:
-        body = as_dict(self.connection.request(path).object, f"Hetzner {key}")
-        return as_dict(body.get(key), f"Hetzner {key}")
-
     def _server_path(self, node: Node | str, suffix: str = "") -> str:
         server_id = object_id(node, "node")
         if not server_id.isascii() or not server_id.isdigit():
@@ -260,7 +255,7 @@ class HetznerNodeDriver(NodeDriver):
 
     def get_node(self, node_id: str) -> Node:
         """One server by id."""
-        return self._to_node(self._one(self._server_path(node_id), "server"))
+        return self._to_node(self._member(self._server_path(node_id), "server"))
 
     def create_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
                     location: NodeLocation | str | None = None,
@@ -302,16 +297,6 @@ class HetznerNodeDriver(NodeDriver):
             node.extra["action_id"] = answer["action"].get("id")
         return node
 
-    def _stored_key_id(self, public_key: str) -> str:
-        """The id of the stored key with this public key (stored now when absent)."""
-        parse_public_key(public_key)
-        fingerprint = fingerprint_md5(public_key)
-        for pair in self.list_key_pairs():
-            if pair.fingerprint == fingerprint and pair.id:
-                return pair.id
-        stored = self.import_key_pair_from_string(f"cloudkit-{fingerprint.replace(':', '')[:12]}", public_key)
-        return str(stored.id)  # the key parser requires an id
-
     def reboot_node(self, node: Node | str, ex_force: bool = False, *, ex_wait: bool = False) -> bool:
         """POST .../actions/reboot (a soft reboot through ACPI)."""
         return bool(self._action(node, "reboot_node", "reboot", ex_force, ex_wait=ex_wait))
@@ -343,7 +328,7 @@ class HetznerNodeDriver(NodeDriver):
 
     def ex_get_action(self, action_id: int | str) -> dict[str, Any]:
         """One action (``status`` running, success or error; ``progress`` 0..100)."""
-        return self._one(f"/actions/{object_id(action_id, 'action')}", "action")
+        return self._member(f"/actions/{object_id(action_id, 'action')}", "action")
 
     def ex_wait_for_action(self, action_id: int | str, timeout: float = 600.0) -> dict[str, Any]:
         """The action once it is no longer running; ProviderError when it ended in ``error``."""

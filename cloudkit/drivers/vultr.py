@@ -27,7 +27,7 @@ from cloudkit.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, No
 from cloudkit.paging import cursor_link
 from cloudkit.parsing import as_dict, as_list, opt_float, opt_int, parse_datetime, parser, req, req_id, split_ips
 from cloudkit.response import JsonResponse
-from cloudkit.sshkeys import fingerprint_md5, parse_public_key
+from cloudkit.sshkeys import fingerprint_md5
 
 __all__ = ["VultrConnection", "VultrNodeDriver", "VultrResponse", "node_state"]
 
@@ -123,10 +123,6 @@ class VultrNodeDriver(NodeDriver):
                                             lambda body: cursor_link(path, _next_cursor(body), query),
                                             params=query)
 
-    def _one(self, path: str, key: str) -> dict[str, Any]:
-        body = as_dict(self.connection.request(path).object, f"Vultr {key}")
-        return as_dict(body.get(key), f"Vultr {key}")
-
     def _instance_path(self, node: Node | str, suffix: str = "") -> str:
         instance_id = object_id(node, "node")
         if "/" in instance_id or "?" in instance_id:
@@ -215,7 +211,7 @@ class VultrNodeDriver(NodeDriver):
 
     def verify_credentials(self) -> bool:
         """GET /account: True, or InvalidCredsError for a bad API key."""
-        self._one("/account", "account")
+        self._member("/account", "account")
         return True
 
     def list_nodes(self, tag: str | None = None) -> list[Node]:
@@ -230,7 +226,7 @@ class VultrNodeDriver(NodeDriver):
 
     def get_node(self, node_id: str) -> Node:
         """One instance by id."""
-        return self._to_node(self._one(self._instance_path(node_id), "instance"))
+        return self._to_node(self._member(self._instance_path(node_id), "instance"))
 
     def create_node(self, name: str, size: NodeSize | str, image: NodeImage | str,
                     location: NodeLocation | str | None = None,
@@ -283,16 +279,6 @@ class VultrNodeDriver(NodeDriver):
         if not text.isascii() or not text.isdigit():
             raise ValidationError(f"a Vultr {what} is a number, not {text[:40]!r}")
         return int(text)
-
-    def _stored_key_id(self, public_key: str) -> str:
-        """The id of the stored key with this public key (stored now when absent)."""
-        parse_public_key(public_key)
-        fingerprint = fingerprint_md5(public_key)
-        for pair in self.list_key_pairs():
-            if pair.fingerprint == fingerprint and pair.id:
-                return pair.id
-        stored = self.import_key_pair_from_string(f"cloudkit-{fingerprint.replace(':', '')[:12]}", public_key)
-        return str(stored.id)
 
     def reboot_node(self, node: Node | str, ex_force: bool = False) -> bool:
         """POST .../reboot."""

@@ -396,6 +396,22 @@ def test_import_cloudkit_loads_no_driver_and_no_http_or_ssh_stack() -> None:
     assert done.stdout == "[]\n"
 
 
+#: Modules a driver needs only for some calls (hashing a key, parsing a Retry-After date, a
+#: password, jitter, a UUID): loaded on first use, so that making a driver stays quick.
+ON_FIRST_USE = ("hashlib", "email.utils", "uuid", "random", "secrets", "requests", "urllib3", "paramiko")
+
+
+@pytest.mark.parametrize("provider", builtin_providers())
+def test_making_a_driver_loads_only_what_every_call_needs(provider: str) -> None:
+    done = _fresh("import sys\n"
+                  "from cloudkit import get_driver\n"
+                  f"cls = get_driver({provider!r})\n"
+                  "cls(*('placeholder',) * len(cls.credential_names))\n"
+                  f"print(sorted(m for m in {ON_FIRST_USE!r} if m in sys.modules))\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
+
+
 # ------------------------------------------------------------------------------ driver options
 
 

@@ -165,3 +165,15 @@ def test_present_only_fields_keep_null_and_skip_absent() -> None:
         reader.values({})
     with pytest.raises(TypeError):
         FieldMap("node", {"id": REQ_ID}).read_into({}, {})
+
+
+def test_readers_are_compiled_on_first_use() -> None:
+    reader = FieldMap("node", {"id": REQ_ID, "tags": TEXTS})
+    assert "values" not in vars(reader) and "read" not in vars(reader)  # importing a driver compiles nothing
+    assert reader.values({"id": 7, "tags": ["a"]}) == ("7", ["a"])
+    assert {"read", "values", "read_into"} <= set(vars(reader))  # compiled once, kept on the instance
+    assert reader.read({"id": "x"}) == {"id": "x", "tags": []}
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        reader.nope  # noqa: B018 - the attribute access is the test
+    with pytest.raises(ValueError, match="not declared"):  # a bad declaration still fails at once
+        FieldMap("node", {"id": REQ_ID}, extra_first={"x": "missing"})

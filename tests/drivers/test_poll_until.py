@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import cloudkit.driver as driver_module
+import cloudkit.waiting as waiting_module
 from cloudkit.drivers.dummy import DummyNodeDriver
 from cloudkit.errors import WaitTimeoutError
 
@@ -27,8 +27,8 @@ class _Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
     fake = _Clock()
-    monkeypatch.setattr(driver_module.time, "monotonic", fake.monotonic)
-    monkeypatch.setattr(driver_module.time, "sleep", fake.sleep)
+    monkeypatch.setattr(waiting_module.time, "monotonic", fake.monotonic)
+    monkeypatch.setattr(waiting_module.time, "sleep", fake.sleep)
     return fake
 
 

@@ -99,7 +99,7 @@ class DropletActions(DigitalOceanParsing):
     def ex_get_action(self, action: DigitalOceanAction | str | int) -> DigitalOceanAction:
         """One action by id (``GET /v2/actions/{id}``)."""
         action_id = self._action_id(action)
-        return self._to_action(self._get(f"/v2/actions/{action_id}", "action"))
+        return self._to_action(self._member(f"/v2/actions/{action_id}", "action"))
 
     def ex_list_actions(self, node: Node | str | None = None) -> list[DigitalOceanAction]:
         """The account's actions, or one droplet's (newest first, as the API orders them)."""
@@ -167,4 +167,4 @@ class DropletActions(DigitalOceanParsing):
 
     def ex_get_event(self, event_id: str | int) -> dict[str, Any]:
         """One action (``GET /v2/actions/{id}``) as the API gives it."""
-        return self._get(f"/v2/actions/{self._action_id(event_id)}", "action")
+        return self._member(f"/v2/actions/{self._action_id(event_id)}", "action")

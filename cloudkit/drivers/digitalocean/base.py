@@ -70,10 +70,6 @@ class DigitalOceanDriverBase(NodeDriver):
         return self.connection.paginate(path, extract, _total_pages, params=params, total_items=_total_items,
                                          page_size=self.connection.page_size or PAGE_SIZE, transform=transform)
 
-    def _get(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        body = as_dict(self.connection.request(path, params=params).object, f"GET {path}")
-        return as_dict(body.get(key), f"GET {path}: '{key}'")
-
     @staticmethod
     def _droplet_id(node: Any) -> str:
         node_id = object_id(node, "node")

@@ -45,7 +45,7 @@ class DigitalOceanCatalogue(DigitalOceanParsing):
     def get_image(self, image_id: NodeImage | str | int) -> NodeImage:
         """One image by numeric id, or a public image by slug."""
         ref = self._image_ref(str(image_id) if isinstance(image_id, int) else image_id)
-        return self._to_image(self._get(f"/v2/images/{ref}", "image"))
+        return self._to_image(self._member(f"/v2/images/{ref}", "image"))
 
     def list_locations(self, ex_available: bool = False) -> list[NodeLocation]:
         """Regions, each with ``extra["available"]``; only the available ones with
@@ -67,7 +67,7 @@ class DigitalOceanCatalogue(DigitalOceanParsing):
             raise ValidationError("key pair name must be a non-empty string")
         text = name.strip()
         if text.isdigit() or _FINGERPRINT_RE.match(text):
-            return self._to_key_pair(self._get(f"/v2/account/keys/{text.lower()}", "ssh_key"))
+            return self._to_key_pair(self._member(f"/v2/account/keys/{text.lower()}", "ssh_key"))
         for pair in self.list_key_pairs():
             if pair.name == text:
                 return pair
@@ -78,7 +78,7 @@ class DigitalOceanCatalogue(DigitalOceanParsing):
         if not isinstance(fingerprint, str) or not _FINGERPRINT_RE.match(fingerprint.strip()):
             raise ValidationError("a fingerprint looks like 'aa:bb:...' (16 hex pairs)")
         try:
-            return self._to_key_pair(self._get(f"/v2/account/keys/{fingerprint.strip().lower()}", "ssh_key"))
+            return self._to_key_pair(self._member(f"/v2/account/keys/{fingerprint.strip().lower()}", "ssh_key"))
         except NotFoundError:
             return None
 
@@ -163,9 +163,9 @@ class DigitalOceanCatalogue(DigitalOceanParsing):
     def verify_credentials(self) -> bool:
         """``GET /v2/account``: True for a good token; InvalidCredsError (401) or
         ForbiddenError (403, a token without ``account:read``) otherwise."""
-        self._get("/v2/account", "account")
+        self._member("/v2/account", "account")
         return True
 
     def ex_account_info(self) -> dict[str, Any]:
         """The account (``GET /v2/account``) as the API gives it: limits, email, status."""
-        return self._get("/v2/account", "account")
+        return self._member("/v2/account", "account")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -108,7 +107,7 @@ class DigitalOceanNodeDriver(DigitalOceanStorage, DropletActions, DigitalOceanCa
         if not wanted.isdigit():
             raise NotFoundError(f"droplet {wanted[:40]!r} not found: droplet ids are numbers", None,
                                 driver=self.name)
-        return self._to_node(self._get(f"/v2/droplets/{wanted}", "droplet"))
+        return self._to_node(self._member(f"/v2/droplets/{wanted}", "droplet"))
 
     def create_node(
         self,
@@ -208,6 +207,8 @@ class DigitalOceanNodeDriver(DigitalOceanStorage, DropletActions, DigitalOceanCa
 
     @staticmethod
     def _check_uuid(value: Any, what: str = "ex_vpc_uuid") -> str:
+        import uuid  # here, not at the top: importing the driver stays quick
+
         if isinstance(value, str):
             try:
                 return str(uuid.UUID(value.strip()))

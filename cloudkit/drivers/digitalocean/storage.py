@@ -119,8 +119,6 @@ class DigitalOceanStorage(NodeDriver):
         def _list(self, path: str, key: str, params: Mapping[str, Any] | None = None,
                   transform: Callable[[Any], Any] | None = None) -> list[Any]: ...
 
-        def _get(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
-
         @staticmethod
         def _droplet_id(node: Any) -> str: ...
 
@@ -239,7 +237,7 @@ class DigitalOceanStorage(NodeDriver):
 
     def ex_get_volume(self, volume_id: StorageVolume | str) -> StorageVolume:
         """One volume by id (``GET /v2/volumes/{id}``)."""
-        return self._to_volume(self._get(f"/v2/volumes/{_volume_id(volume_id)}", "volume"))
+        return self._to_volume(self._member(f"/v2/volumes/{_volume_id(volume_id)}", "volume"))
 
     def create_volume(self, size: int, name: str, location: NodeLocation | str | None = None,
                       snapshot: VolumeSnapshot | str | None = None, *,
@@ -455,7 +453,7 @@ class DigitalOceanStorage(NodeDriver):
 
     def ex_get_floating_ip(self, ip: str) -> DigitalOceanReservedIP:
         """One reserved IP by address (NotFoundError when the account has no such address)."""
-        return self._to_reserved_ip(self._get(f"/v2/reserved_ips/{_ip_address(ip)}", "reserved_ip"))
+        return self._to_reserved_ip(self._member(f"/v2/reserved_ips/{_ip_address(ip)}", "reserved_ip"))
 
     def ex_create_floating_ip(self, location: NodeLocation | str) -> DigitalOceanReservedIP:
         """Reserve a new IP in ``location`` (not assigned to any droplet)."""
