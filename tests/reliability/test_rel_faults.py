@@ -223,7 +223,7 @@ def test_a_429_asking_for_longer_than_the_budget_fails_at_once(sim: Simulator) -
     started = time.monotonic()
     with pytest.raises(RateLimitError) as info:
         driver.list_locations()
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 4.0  # generous, and still far from the 30 s asked for
     assert info.value.status == 429
     assert info.value.retry_after is not None and 25 <= info.value.retry_after <= 31
     assert _count(sim, "GET", "*") == 1

@@ -157,6 +157,6 @@ def test_a_bomb_in_an_error_body_is_not_expanded_either(server: LoopbackServer) 
     started = time.monotonic()
     with pytest.raises(ServerError) as info:
         conn.request("/servers")
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0  # generous: expanding the entities would take ages
     assert info.value.status == 500
     assert "lollollol" not in str(info.value)

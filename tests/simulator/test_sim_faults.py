@@ -16,14 +16,16 @@ CREATE = {"name": "web-1", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64"}
 
 
 def test_latency_is_added_to_every_request(do_sim: Simulator, do_api: Api) -> None:
-    do_sim.faults.latency = 0.15
+    do_sim.faults.latency = 1.0
     started = time.perf_counter()
     assert do_api.get("/v2/account").status_code == 200
-    assert time.perf_counter() - started >= 0.15
+    assert time.perf_counter() - started >= 1.0
     do_sim.faults.latency = 0.0
     started = time.perf_counter()
     do_api.get("/v2/account")
-    assert time.perf_counter() - started < 0.15
+    # Generous on purpose: a loopback answer takes milliseconds, so only the added second can
+    # reach this ceiling, however loaded the machine running the tests is.
+    assert time.perf_counter() - started < 1.0
 
 
 def test_latency_option_and_delay_rules_for_one_path() -> None:
