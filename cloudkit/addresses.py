@@ -96,7 +96,10 @@ def split_texts(value: Any, *, drop_prefix: bool = True) -> tuple[list[str], lis
     if type(value) is not list:
         return None
     # is_private_ip's steps, inline: most addresses are public by their first octet's text.
-    if len(value) == 1:  # the usual node: lists made to size (append keeps room for four)
+    # The usual node has one address: answered without making the loop's lists, in lists made
+    # to size (append keeps room for four). Its six lines repeat the loop's on purpose: a shared
+    # helper would cost a call per address (+85 ns for one public address).
+    if len(value) == 1:
         address = value[0]
         if type(address) is not str:
             return None
