@@ -49,7 +49,7 @@ JOBS: dict[str, Callable[[Any], Any]] = {"nodes": job_nodes, "summary": job_summ
 
 def dask_missing() -> str | None:
     try:
-        import distributed  # noqa: F401
+        import distributed  # noqa: F401  (only asks whether it is installed)
     except ImportError:
         return 'Dask is not installed (pip install ".[dask]")'
     return None

@@ -223,7 +223,7 @@ def test_every_illegal_action_is_refused_offline_and_ex_force_sends_it(provider:
                 assert len(mock.calls) == 0, f"{action} in {state.value} sent a request"
                 assert asked == ["12345"], f"{action} in {state.value} was refused without asking the API"
                 _check_refusal(err.value, action, node, allowed)
-            del driver.get_node  # type: ignore[method-assign]
+            del driver.get_node  # type: ignore[method-assign]  # undo the instance override set above
             with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
                 with pytest.raises(CloudkitError) as forced:
                     call_action(driver, provider, action, node, ex_force=True)

@@ -74,7 +74,7 @@ def test_control_characters_are_escaped_and_json_has_no_token(cli: CliRunner, si
         sim.seed_nodes(1)
     cli.ok("volumes", "create", "data-1", "--size", "10", "--location", "nyc3")
     with sim.api.lock:
-        volume = next(iter(sim.api.volumes.values()))  # type: ignore[attr-defined]
+        volume = next(iter(sim.api.volumes.values()))  # type: ignore[attr-defined]  # the DigitalOcean simulator's API
         volume["description"] = "evil\x1b[2Jtext"
         volume["name"] = "data-1\x1b[31m"
     table = cli.ok("volumes", "list").out

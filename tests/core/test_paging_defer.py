@@ -128,7 +128,7 @@ def test_a_connection_that_overrides_request_with_its_own_signature_pages(
     seen: list[str] = []
 
     class Narrow(BearerTokenConnection):
-        def request(self, action: str, params: Any = None, data: Any = None,  # type: ignore[override]
+        def request(self, action: str, params: Any = None, data: Any = None,  # type: ignore[override]  # libcloud's narrower signature, on purpose
                     headers: Any = None, method: str = "GET") -> Response:
             seen.append(action)
             return super().request(action, params, data, headers, method)
@@ -152,4 +152,4 @@ def test_a_late_parsed_response_parses_on_first_read_once(parse_threads: list[in
     broken = JsonResponse(200, {}, b"{nope", defer_parse=True)
     broken.parse_when_read()
     with pytest.raises(MalformedResponseError):
-        broken.object  # noqa: B018
+        broken.object  # noqa: B018  (reading it is what raises)

@@ -69,7 +69,7 @@ def check(results: list[object], drivers: list[NodeDriver]) -> set[int]:
 @pytest.fixture(scope="module")
 def dask_executor() -> Iterator[Executor]:
     """One LocalCluster for the module: starting one costs seconds."""
-    distributed = pytest.importorskip("distributed")
+    import distributed  # pinned in the test extra: missing, it fails rather than skips
     with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1",
                                   dashboard_address=None, worker_dashboard_address=None) as cluster, \
             distributed.Client(cluster, timeout="60s") as client:
@@ -141,7 +141,7 @@ def test_a_thread_pool_executor_takes_closures_and_is_left_open() -> None:
 def test_the_old_positional_max_workers_still_works_and_bad_executors_are_refused() -> None:
     assert map_drivers(len, ["ab", "c"], 1) == [2, 1]
     with pytest.raises(ConfigurationError, match="Executor"):
-        map_drivers(len, ["a"], executor="threads")  # type: ignore[arg-type]
+        map_drivers(len, ["a"], executor="threads")  # type: ignore[arg-type]  # the wrong type is the test
 
 
 class Stubborn(Exception):

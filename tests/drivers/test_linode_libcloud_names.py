@@ -47,7 +47,7 @@ def test_bad_libcloud_keywords_are_refused_before_any_request(kwargs: dict[str, 
 def test_create_node_has_no_catch_all() -> None:
     with linode_api(assert_all_fired=False) as api, pytest.raises(TypeError, match="ex_unknown"):
         make_driver().create_node("web-2", "g6-nanode-1", "linode/debian12", "us-east",
-                                  ex_unknown=1)  # type: ignore[call-arg]
+                                  ex_unknown=1)  # type: ignore[call-arg]  # an unknown keyword is the test
     assert api.calls == []
 
 
@@ -111,7 +111,7 @@ def test_ex_create_disk_refuses_bad_input_before_any_request(kwargs: dict[str, o
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, \
             pytest.raises(ValidationError, match=text):
         try:
-            make_driver().ex_create_disk(**args)  # type: ignore[arg-type]
+            make_driver().ex_create_disk(**args)  # type: ignore[arg-type]  # each case passes one bad value
         finally:
             assert len(mock.calls) == 0
 

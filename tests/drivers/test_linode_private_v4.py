@@ -79,7 +79,7 @@ def test_splitting_refuses_what_is_not_text() -> None:
     assert split_texts([None]) is None
     assert split_texts("10.0.0.1") is None
     with pytest.raises(TypeError):
-        split_ips(["10.0.0.1", b"10.0.0.2"])  # type: ignore[list-item]
+        split_ips(["10.0.0.1", b"10.0.0.2"])  # type: ignore[list-item]  # the wrong type is the test
 
 
 def test_a_str_subclass_is_split_as_its_text() -> None:

@@ -8,15 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
+# libcloud is pinned in the test extra: a missing one fails here rather than skipping the comparison.
+import libcloud.test.compute.fixtures as libcloud_fixtures
+from libcloud.compute.drivers.digitalocean import DigitalOcean_v2_NodeDriver
+from libcloud.compute.drivers.linode import LinodeNodeDriverV4
 
-libcloud_fixtures = pytest.importorskip("libcloud.test.compute.fixtures")
-from libcloud.compute.drivers.digitalocean import DigitalOcean_v2_NodeDriver  # noqa: E402
-from libcloud.compute.drivers.linode import LinodeNodeDriverV4  # noqa: E402
-
-from cloudkit import StorageVolumeState  # noqa: E402
-from cloudkit.drivers.digitalocean import DigitalOceanNodeDriver  # noqa: E402
-from cloudkit.drivers.linode import LinodeNodeDriver  # noqa: E402
+from cloudkit import StorageVolumeState
+from cloudkit.drivers.digitalocean import DigitalOceanNodeDriver
+from cloudkit.drivers.linode import LinodeNodeDriver
 
 ROOT = Path(libcloud_fixtures.__path__[0])
 

@@ -31,7 +31,7 @@ def test_a_generated_driver_pickles_and_works_in_another_process(tmp_path: Path)
     paths = [str(root), str(root / "tests"), CLOUDKIT_ROOT]
     sys.path[:0] = paths
     try:
-        from _acme_pickle_support import make_driver  # type: ignore[import-not-found]
+        from _acme_pickle_support import make_driver  # type: ignore[import-not-found]  # written by the test into tmp_path
 
         driver = make_driver()
         driver.connection.session  # noqa: B018  (the session exists before pickling)

@@ -26,7 +26,7 @@ CEILING = 4.0 + 8.0
 @pytest.mark.parametrize("provider", PROVIDERS)
 @pytest.mark.parametrize("behaviour", [dribble_headers, endless_continue], ids=["dribble", "continue"])
 def test_slow_headers_end_in_request_timeout(provider: str, behaviour: object) -> None:
-    with HostileServer(behaviour) as server:  # type: ignore[arg-type]
+    with HostileServer(behaviour) as server:  # type: ignore[arg-type]  # behaviours are plain callables here
         driver = make_driver(provider, server.url)
         started = time.monotonic()
         with pytest.raises(RequestTimeoutError) as info:

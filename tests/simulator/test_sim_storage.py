@@ -45,11 +45,11 @@ def _errors_checked(validator: OpenAPIValidator) -> Iterator[list[str]]:
             problems.extend(f"{request.method} {request.url} -> {resp.status_code}: {p}" for p in found)
         return resp
 
-    requests.Session.send = send  # type: ignore[method-assign]
+    requests.Session.send = send  # type: ignore[method-assign]  # every session of the test, restored below
     try:
         yield problems
     finally:
-        requests.Session.send = original  # type: ignore[method-assign]
+        requests.Session.send = original  # type: ignore[method-assign]  # put back as it was
     assert problems == []
 
 

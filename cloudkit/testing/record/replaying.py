@@ -69,7 +69,7 @@ class Player:
         response._content = exchange.body
         # requests has no public way to build a Response whose body is already read;
         # without this flag it would try to stream from .raw a second time.
-        response._content_consumed = True  # type: ignore[attr-defined]
+        response._content_consumed = True  # type: ignore[attr-defined]  # requests' private flag: the body is set
         response.raw = io.BytesIO(exchange.body)
         response.url = str(request.url)
         response.request = request

@@ -200,7 +200,7 @@ class VultrAPI(ProviderAPI):
             self.fail(400, "Invalid region chosen." if region not in {r["id"] for r in self.regions}
                       else "Plan is not available in the selected region.")
         app = self.apps.get(body["app_id"]) if "app_id" in body else None
-        os_ = self.os.get(186) if app is not None else self.os.get(body.get("os_id"))  # type: ignore[arg-type]
+        os_ = self.os.get(186) if app is not None else self.os.get(body.get("os_id"))  # type: ignore[arg-type]  # any JSON value: a miss is None
         if os_ is None or ("app_id" in body and app is None):
             self.fail(400, "Invalid OS or application chosen.")
         for key_id in body.get("sshkey_id") or []:
