@@ -25,6 +25,7 @@ from cloudkit._cli.output import (
     node_dict,
     print_fields,
     print_json,
+    print_rows,
     print_table,
     shown,
     size_dict,
@@ -106,10 +107,7 @@ def cmd_providers(ctx: Context) -> int:
 
 def _show_rows(ctx: Context, rows: list[dict[str, Any]], columns: Sequence[Column], empty: str) -> int:
     """Print ``rows`` as JSON (``-o json``) or as a table (``empty`` when there are none); exit 0."""
-    if ctx.json:
-        print_json(rows, ctx.out)
-    else:
-        print_table(rows, columns, empty=empty, stream=ctx.out)
+    print_rows(rows, columns, as_json=ctx.json, empty=empty, stream=ctx.out)
     return 0
 
 

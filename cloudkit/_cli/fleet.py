@@ -14,7 +14,7 @@ from typing import Any
 
 from cloudkit._cli import UsageError
 from cloudkit._cli.context import Context
-from cloudkit._cli.output import NODE_COLUMNS, Column, key, node_dict, print_json, print_table
+from cloudkit._cli.output import NODE_COLUMNS, Column, key, node_dict, print_rows
 from cloudkit.driver import NodeDriver
 from cloudkit.errors import CloudkitError
 from cloudkit.models import Node
@@ -57,10 +57,7 @@ def cmd_nodes_list_all_accounts(ctx: Context) -> int:
             failures[name] = result
         else:
             rows.extend({"account": name, **node_dict(node)} for node in result)
-    if ctx.json:
-        print_json(rows, ctx.out)
-    else:
-        print_table(rows, ACCOUNT_NODE_COLUMNS, empty="(no nodes)", stream=ctx.out)
+    print_rows(rows, ACCOUNT_NODE_COLUMNS, as_json=ctx.json, empty="(no nodes)", stream=ctx.out)
     for name, failure in sorted(failures.items()):
         text = " ".join(str(failure).split()) or "(no message)"
         ctx.err.write(f"cloudkit: error: account {name}: {type(failure).__name__}: {text}\n")

@@ -174,6 +174,15 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *,
     out.write("\n".join(lines) + "\n")
 
 
+def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, as_json: bool,
+               empty: str = "(none)", stream: IO[str] | None = None) -> None:
+    """``rows`` as JSON (``-o json``) or as a table (``empty`` when there are none)."""
+    if as_json:
+        print_json(list(rows), stream)
+    else:
+        print_table(rows, columns, empty=empty, stream=stream)
+
+
 def _line(values: Iterable[str], widths: Sequence[int], columns: Sequence[Column]) -> str:
     parts = [f"{v:{col.align}{w}}" for v, w, col in zip(values, widths, columns, strict=True)]
     return "  ".join(parts).rstrip()

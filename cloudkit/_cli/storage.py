@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cloudkit._cli import UsageError
-from cloudkit._cli.output import Column, image_dict, key, print_json, print_table, safe_extra, shown
+from cloudkit._cli.output import Column, image_dict, key, print_json, print_rows, safe_extra, shown
 from cloudkit.errors import NotFoundError
 from cloudkit.models import StorageVolume, VolumeSnapshot
 
@@ -106,10 +106,7 @@ def _confirm(ctx: Context, question: str, what: str) -> bool:
 def cmd_volumes_list(ctx: Context) -> int:
     """``volumes list``."""
     rows = [volume_dict(v) for v in _require(ctx, "list_volumes").list_volumes()]
-    if ctx.json:
-        print_json(rows, ctx.out)
-    else:
-        print_table(rows, VOLUME_COLUMNS, empty="(no volumes)", stream=ctx.out)
+    print_rows(rows, VOLUME_COLUMNS, as_json=ctx.json, empty="(no volumes)", stream=ctx.out)
     return 0
 
 
@@ -173,10 +170,7 @@ def cmd_snapshots_list(ctx: Context) -> int:
     """``snapshots list VOLUME``."""
     driver = _require(ctx, "list_volume_snapshots")
     rows = [snapshot_dict(s) for s in driver.list_volume_snapshots(_find_volume(ctx, ctx.args.volume))]
-    if ctx.json:
-        print_json(rows, ctx.out)
-    else:
-        print_table(rows, SNAPSHOT_COLUMNS, empty="(no snapshots)", stream=ctx.out)
+    print_rows(rows, SNAPSHOT_COLUMNS, as_json=ctx.json, empty="(no snapshots)", stream=ctx.out)
     return 0
 
 

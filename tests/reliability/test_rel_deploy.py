@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from _rel_support import CREATE_PATHS, PROVIDERS, create_kwargs, fast_retry, running_sim, start_sim
-from support.sshd import SSHServer, free_port, keygen, start_sshd
+from support.sshd import SSHServer, free_port, keygen
 
 from cloudkit.deployment import ScriptDeployment
 from cloudkit.errors import DeploymentError, OutcomeUnknownError, WaitTimeoutError
@@ -24,15 +24,6 @@ from cloudkit.models import Node
 from cloudkit.testing.simulator import Simulator
 
 pytestmark = [pytest.mark.sshd, pytest.mark.integration, pytest.mark.timeout(60)]
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
-    server = start_sshd(tmp_path_factory.mktemp("rel-sshd"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

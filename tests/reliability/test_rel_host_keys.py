@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from _rel_support import PROVIDERS, create_kwargs, fast_retry, running_sim
-from support.sshd import SSHServer, keygen, start_sshd
+from support.sshd import SSHServer, keygen
 
 from cloudkit.cli import main
 from cloudkit.deployment import ScriptDeployment
@@ -35,15 +35,6 @@ from cloudkit.ssh import SSHClient
 from cloudkit.testing.simulator import Simulator
 
 pytestmark = [pytest.mark.sshd, pytest.mark.integration, pytest.mark.timeout(60)]
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
-    server = start_sshd(tmp_path_factory.mktemp("hk-sshd"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
